@@ -1,0 +1,146 @@
+"""The permission policy: the one place that says who may do what with a case.
+
+``can(user, action, case)`` answers for one case; ``cases_for(user, action)`` filters a queryset in
+SQL for lists. Every page, API view, task and command asks here; nobody re-implements it.
+
+Sources of access:
+
+* explicit per-case grants held by django-guardian's direct foreign-key tables (assigned judges
+  hold ``handle_case``; later a receiving court or a file-access grant hold ``view_enforcementcase``
+  or ``view_case_file``). Model-wide grants are never consulted (``accept_global_perms=False``);
+* the bureau head (执行局长) of the case's court: everything, including approve and assign;
+* a supervisor (监督) at any superior court: view and read the file (reads are audited);
+* system administrators and superusers: nothing. They run the system, not the cases.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from .models import CaseGroupObjectPermission, CaseUserObjectPermission, EnforcementCase, Role
+
+logger = logging.getLogger("enforcement.access")
+
+
+class Action(StrEnum):
+    VIEW = "view"  # know the case exists, see its header, parties and timeline
+    VIEW_FILE = "view_file"  # read the case file: documents, sensitive clues
+    HANDLE = "handle"  # act on the case: edit, clues, measures, notices, transitions
+    APPROVE = "approve"  # approve freezes, deductions and closures (bureau head)
+    ASSIGN = "assign"  # assign judges (bureau head)
+
+
+HANDLE_PERM = "handle_case"
+VIEW_FILE_PERM = "view_case_file"
+VIEW_PERM = "view_enforcementcase"
+
+# Which explicit grants give which action.
+_GRANTS_FOR = {
+    Action.VIEW: (VIEW_PERM, VIEW_FILE_PERM, HANDLE_PERM),
+    Action.VIEW_FILE: (VIEW_FILE_PERM, HANDLE_PERM),
+    Action.HANDLE: (HANDLE_PERM,),
+    Action.APPROVE: (),
+    Action.ASSIGN: (),
+}
+# Which actions hierarchy roles give.
+_HEAD_ACTIONS = frozenset(Action)
+_SUPERVISOR_ACTIONS = frozenset({Action.VIEW, Action.VIEW_FILE})
+
+
+def sees_no_cases(user) -> bool:
+    """Anonymous, inactive, courtless users, system admins and superusers see no case content."""
+    return (
+        not getattr(user, "is_authenticated", False)
+        or not user.is_active
+        or user.is_superuser
+        or user.has_role(Role.SYSTEM_ADMIN)
+        or user.court_id is None
+    )
+
+
+def _granted_codenames(user, case: EnforcementCase) -> set[str]:
+    direct = CaseUserObjectPermission.objects.filter(user=user, content_object_id=case.pk)
+    group = CaseGroupObjectPermission.objects.filter(group__user=user, content_object_id=case.pk)
+    return set(
+        direct.values_list("permission__codename", flat=True).union(
+            group.values_list("permission__codename", flat=True)
+        )
+    )
+
+
+def _is_supervisor_above(user, case: EnforcementCase) -> bool:
+    if not user.has_role(Role.SUPERVISOR) or user.court_id == case.court_id:
+        return False
+    return case.court.path.startswith(user.court.path)
+
+
+def can(user, action: Action | str, case: EnforcementCase) -> bool:
+    """May ``user`` perform ``action`` on ``case``?"""
+    action = Action(action)
+    if sees_no_cases(user):
+        return False
+    if user.court_id == case.court_id and user.has_role(Role.BUREAU_HEAD) and action in _HEAD_ACTIONS:
+        return True
+    if action in _SUPERVISOR_ACTIONS and _is_supervisor_above(user, case):
+        return True
+    wanted = _GRANTS_FOR[action]
+    return bool(wanted) and bool(_granted_codenames(user, case) & set(wanted))
+
+
+def cases_for(user, action: Action | str = Action.VIEW, queryset: QuerySet | None = None) -> QuerySet:
+    """The cases ``user`` may perform ``action`` on, filtered in SQL."""
+    action = Action(action)
+    queryset = EnforcementCase.objects.all() if queryset is None else queryset
+    if sees_no_cases(user):
+        return queryset.none()
+    condition = Q(pk__in=[])
+    wanted = _GRANTS_FOR[action]
+    if wanted:
+        granted = get_objects_for_user(
+            user,
+            [f"enforcement.{codename}" for codename in wanted],
+            klass=EnforcementCase,
+            any_perm=True,
+            accept_global_perms=False,
+            with_superuser=False,
+        )
+        condition |= Q(pk__in=granted.values("pk"))
+    if user.has_role(Role.BUREAU_HEAD) and action in _HEAD_ACTIONS:
+        condition |= Q(court_id=user.court_id)
+    if user.has_role(Role.SUPERVISOR) and action in _SUPERVISOR_ACTIONS:
+        condition |= Q(court__path__startswith=user.court.path) & ~Q(court_id=user.court_id)
+    return queryset.filter(condition)
+
+
+def require(user, action: Action | str, case: EnforcementCase) -> EnforcementCase:
+    """Return ``case`` when allowed; 404 when the user may not know it exists, else 403. Logged."""
+    action = Action(action)
+    if not can(user, Action.VIEW, case):
+        logger.warning("denied (hidden) user=%s action=%s case=%s", getattr(user, "pk", None), action, case.pk)
+        raise Http404("case not found")
+    if action != Action.VIEW and not can(user, action, case):
+        logger.warning("denied (forbidden) user=%s action=%s case=%s", user.pk, action, case.pk)
+        raise PermissionDenied("action not allowed on this case")
+    return case
+
+
+def get_case(user, case_id, action: Action | str = Action.VIEW, *, queryset: QuerySet | None = None):
+    """Load a case by id through the policy (404 for unknown or hidden ids, 403 for forbidden)."""
+    queryset = EnforcementCase.objects.select_related("court") if queryset is None else queryset
+    try:
+        case = queryset.get(pk=case_id)
+    except (EnforcementCase.DoesNotExist, ValueError, TypeError):
+        logger.warning("denied (unknown) user=%s case=%s", getattr(user, "pk", None), case_id)
+        raise Http404("case not found") from None
+    return require(user, action, case)
+
+
+def is_handling_court(user, case: EnforcementCase) -> bool:
+    """Is the user a member of the court that handles the case (reads by others are audited)?"""
+    return user.court_id == case.court_id
