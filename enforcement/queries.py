@@ -1,0 +1,92 @@
+"""Read paths for pages and the API, filtered by the permission policy in SQL.
+
+Each function returns a queryset with everything a list needs prefetched, so a list issues the
+same number of queries for 5 cases as for 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import CaseParty, CasePartyRole, CaseStatus, EnforcementCase, User
+from .permissions import HANDLE_PERM, Action, cases_for
+
+
+def _with_list_data(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("court").prefetch_related(
+        Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id")),
+        Prefetch(
+            "user_grants__user",
+            queryset=User.objects.all(),
+        ),
+        "user_grants__permission",
+    )
+
+
+def case_list(user, *, q: str = "", status: str = "", court: str | int = "", type_code: str = "") -> QuerySet:
+    """Cases the user may view, searched by number, party name or identity number, and filtered."""
+    queryset = cases_for(user, Action.VIEW)
+    q = (q or "").strip()
+    if q:
+        matching_party = CaseParty.objects.filter(case=OuterRef("pk")).filter(
+            Q(party__name__icontains=q) | Q(party__id_number=q.upper()) | Q(party__uscc=q.upper())
+        )
+        queryset = queryset.filter(Q(number__icontains=q) | Exists(matching_party))
+    if status:
+        queryset = queryset.filter(status=status)
+    if court:
+        queryset = queryset.filter(court_id=court)
+    if type_code:
+        queryset = queryset.filter(type_code=type_code)
+    return _with_list_data(queryset).order_by("-filed_on", "-id")
+
+
+def my_open_cases(user) -> QuerySet:
+    """The workbench list: open cases the user handles, oldest filing first."""
+    queryset = cases_for(user, Action.HANDLE).exclude(status=CaseStatus.CLOSED)
+    return _with_list_data(queryset).order_by("filed_on", "id")
+
+
+def case_detail(user, case_id) -> EnforcementCase:
+    """One case with parties, judges and timeline, through the policy (404 when hidden)."""
+    from .permissions import get_case
+
+    queryset = _with_list_data(EnforcementCase.objects.all()).prefetch_related("events__actor")
+    return get_case(user, case_id, Action.VIEW, queryset=queryset)
+
+
+def parties_of(case: EnforcementCase, role: str) -> list:
+    """Applicants or respondents from the prefetched ``case_parties``."""
+    return [cp.party for cp in case.case_parties.all() if cp.role == role]
+
+
+def applicants(case: EnforcementCase) -> list:
+    return parties_of(case, CasePartyRole.APPLICANT)
+
+
+def respondents(case: EnforcementCase) -> list:
+    return parties_of(case, CasePartyRole.RESPONDENT)
+
+
+def judges(case: EnforcementCase) -> list[User]:
+    """Assigned judges from the prefetched guardian grants."""
+    seen: dict[int, User] = {}
+    for grant in case.user_grants.all():
+        if grant.permission.codename == HANDLE_PERM:
+            seen.setdefault(grant.user_id, grant.user)
+    return [seen[k] for k in sorted(seen)]
+
+
+def art237_state(case: EnforcementCase, today: dt.date | None = None) -> str:
+    """'past', 'near' (within the warning window) or 'later' for highlighting the art. 237 date."""
+    today = today or timezone.localdate()
+    eligible = case.art237_eligible_on
+    if eligible <= today:
+        return "past"
+    if (eligible - today).days <= settings.ART237_WARNING_DAYS:
+        return "near"
+    return "later"

@@ -1,0 +1,66 @@
+"""The cast: two provinces, a fixed set of users per relation to one case (STYLE.md: a fixed cast)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from enforcement.models import CourtLevel, Role
+from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def courts(db):
+    supreme = CourtFactory(code="最高法", name="最高人民法院", level=CourtLevel.SUPREME)
+    high = CourtFactory(code="湘", name="湖南省高级人民法院", level=CourtLevel.HIGH, parent=supreme, region="430000")
+    mid = CourtFactory(code="湘03", name="湖南省湘潭市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=high)
+    yuhu = CourtFactory(code="湘0302", name="湘潭市雨湖区人民法院", level=CourtLevel.BASIC, parent=mid)
+    yuetang = CourtFactory(code="湘0304", name="湘潭市岳塘区人民法院", level=CourtLevel.BASIC, parent=mid)
+    fj = CourtFactory(code="闽", name="福建省高级人民法院", level=CourtLevel.HIGH, parent=supreme)
+    ningde = CourtFactory(code="闽09", name="福建省宁德市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=fj)
+    jiaocheng = CourtFactory(code="闽0902", name="宁德市蕉城区人民法院", level=CourtLevel.BASIC, parent=ningde)
+    return SimpleNamespace(
+        supreme=supreme, high=high, mid=mid, yuhu=yuhu, yuetang=yuetang, fj=fj, ningde=ningde, jiaocheng=jiaocheng
+    )
+
+
+@pytest.fixture
+def cast(courts):
+    """Users by their relation to ``cast.case`` (a case of 雨湖 court handled by ``assigned``)."""
+    assigned = UserFactory(username="assigned", court=courts.yuhu, roles=[Role.JUDGE])
+    colleague = UserFactory(username="colleague", court=courts.yuhu, roles=[Role.JUDGE])
+    head = UserFactory(username="head", court=courts.yuhu, roles=[Role.BUREAU_HEAD, Role.JUDGE])
+    supervisor = UserFactory(username="supervisor", court=courts.mid, roles=[Role.SUPERVISOR])
+    high_supervisor = UserFactory(username="high_supervisor", court=courts.high, roles=[Role.SUPERVISOR])
+    sibling_head = UserFactory(username="sibling_head", court=courts.yuetang, roles=[Role.BUREAU_HEAD])
+    outsider = UserFactory(username="outsider", court=courts.jiaocheng, roles=[Role.JUDGE, Role.BUREAU_HEAD])
+    other_supervisor = UserFactory(username="other_supervisor", court=courts.fj, roles=[Role.SUPERVISOR])
+    admin = UserFactory(username="admin", court=None, roles=[Role.SYSTEM_ADMIN])
+    superuser = UserFactory(username="root", court=courts.yuhu, roles=[], is_superuser=True, is_staff=True)
+    case = EnforcementCaseFactory(court=courts.yuhu, judges=[assigned])
+    return SimpleNamespace(
+        courts=courts,
+        case=case,
+        assigned=assigned,
+        colleague=colleague,
+        head=head,
+        supervisor=supervisor,
+        high_supervisor=high_supervisor,
+        sibling_head=sibling_head,
+        outsider=outsider,
+        other_supervisor=other_supervisor,
+        admin=admin,
+        superuser=superuser,
+    )
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()

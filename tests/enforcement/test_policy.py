@@ -1,0 +1,49 @@
+"""The policy answers the same in can() and in the SQL filter, for every member of the cast."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from enforcement.permissions import Action, can, cases_for, require
+
+# relation to the case -> actions allowed
+EXPECTED = {
+    "assigned": {Action.VIEW, Action.VIEW_FILE, Action.HANDLE},
+    "colleague": set(),
+    "head": set(Action),
+    "supervisor": {Action.VIEW, Action.VIEW_FILE},
+    "high_supervisor": {Action.VIEW, Action.VIEW_FILE},
+    "sibling_head": set(),
+    "outsider": set(),
+    "other_supervisor": set(),
+    "admin": set(),
+    "superuser": set(),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+@pytest.mark.parametrize("action", list(Action))
+def test_can_and_sql_filter_agree(cast, who, action):
+    user = getattr(cast, who)
+    allowed = action in EXPECTED[who]
+    assert can(user, action, cast.case) is allowed
+    assert cases_for(user, action).filter(pk=cast.case.pk).exists() is allowed
+
+
+@pytest.mark.django_db
+def test_require_hides_with_404_and_forbids_with_403(cast):
+    with pytest.raises(Http404):
+        require(cast.outsider, Action.HANDLE, cast.case)
+    with pytest.raises(PermissionDenied):
+        require(cast.supervisor, Action.HANDLE, cast.case)
+    assert require(cast.assigned, Action.HANDLE, cast.case) == cast.case
+
+
+@pytest.mark.django_db
+def test_model_wide_permission_grants_nothing(cast):
+    from django.contrib.auth.models import Permission
+
+    cast.colleague.user_permissions.add(*Permission.objects.filter(codename__in=["handle_case", "view_case_file"]))
+    assert not can(cast.colleague, Action.HANDLE, cast.case)
+    assert not cases_for(cast.colleague, Action.VIEW).exists()

@@ -1,0 +1,128 @@
+"""factory_boy factories for every model of the enforcement app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+from stdnum.cn import ric, uscc
+
+from enforcement.models import (
+    CaseEvent,
+    CaseParty,
+    CasePartyRole,
+    Court,
+    CourtLevel,
+    EnforcementCase,
+    Party,
+    PartyKind,
+    Role,
+    User,
+)
+from enforcement.permissions import HANDLE_PERM
+
+PASSWORD = "test-pass-2025"
+
+
+def valid_id_number(n: int) -> str:
+    body = f"430302198{n % 10}0101{n % 1000:03d}"[:17]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def valid_uscc(n: int) -> str:
+    body = f"9143030{n % 10000000000:010d}"
+    return body + uscc.calc_check_digit(body)
+
+
+class CourtFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Court
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"测{n}")
+    name = factory.Sequence(lambda n: f"测试第{n}人民法院")
+    level = CourtLevel.BASIC
+    parent = None
+    region = ""
+
+    @factory.post_generation
+    def set_path(obj, create, extracted, **kwargs):
+        obj.path = f"{obj.parent.path if obj.parent else '/'}{obj.pk}/"
+        if create:
+            obj.save(update_fields=["path"])
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_name = factory.Sequence(lambda n: f"用户{n}")
+    court = factory.SubFactory(CourtFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(obj, create, extracted, **kwargs):
+        obj.save()
+        obj.roles.set(extracted if extracted is not None else [Role.JUDGE])
+        obj.__dict__.pop("_role_codes", None)
+
+
+class PartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Party
+
+    kind = PartyKind.PERSON
+    name = factory.Sequence(lambda n: f"当事人{n}")
+    id_number = factory.Sequence(valid_id_number)
+    uscc = ""
+
+    class Params:
+        entity = factory.Trait(kind=PartyKind.ENTITY, id_number="", uscc=factory.Sequence(valid_uscc))
+
+
+class EnforcementCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EnforcementCase
+        skip_postgeneration_save = True
+
+    court = factory.SubFactory(CourtFactory)
+    type_code = "执"
+    filed_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+    year = factory.LazyAttribute(lambda o: o.filed_on.year)
+    sequence = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(
+        lambda o: EnforcementCase.format_number(o.year, o.court.code, o.type_code, o.sequence)
+    )
+    basis_document_number = factory.Sequence(lambda n: f"（2025）测民初{n}号")
+    basis_issuing_court = "测试人民法院"
+    amount_due = Decimal("100000.00")
+
+    @factory.post_generation
+    def parties(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        applicants = kwargs.get("applicants") or [PartyFactory()]
+        respondents = kwargs.get("respondents") or [PartyFactory()]
+        CaseParty.objects.bulk_create(
+            [CaseParty(case=obj, party=p, role=CasePartyRole.APPLICANT) for p in applicants]
+            + [CaseParty(case=obj, party=p, role=CasePartyRole.RESPONDENT) for p in respondents]
+        )
+
+    @factory.post_generation
+    def judges(obj, create, extracted, **kwargs):
+        for judge in extracted or []:
+            assign_perm(HANDLE_PERM, judge, obj)
+
+
+class CaseEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseEvent
+
+    case = factory.SubFactory(EnforcementCaseFactory)
+    kind = "note"
+    message = "记录"
