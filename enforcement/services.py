@@ -614,3 +614,43 @@ def record_file_read(actor, case: EnforcementCase, what: str, obj=None) -> None:
 def may(actor, action: Action, case: EnforcementCase) -> bool:
     """Convenience for templates and serializers that show or hide actions."""
     return can(actor, action, case)
+
+
+@transaction.atomic
+def register_case(actor, *, applicants: list[dict], respondents: list[dict], **case_fields) -> EnforcementCase:
+    """File a case whose parties are entered with it: each party is either ``{"id": pk}`` of an
+    existing party or the fields of ``create_party``. Errors of a party are reported under
+    ``applicants.N.field`` / ``respondents.N.field``; nothing is written unless everything is valid.
+    """
+    errors: dict[str, list[str]] = {}
+    ids: dict[str, list[int]] = {"applicants": [], "respondents": []}
+    for group, entries in (("applicants", applicants), ("respondents", respondents)):
+        for index, entry in enumerate(entries or []):
+            if entry.get("id"):
+                ids[group].append(entry["id"])
+                continue
+            try:
+                with transaction.atomic():
+                    party = create_party(
+                        actor,
+                        kind=entry.get("kind", ""),
+                        name=entry.get("name", ""),
+                        id_number=entry.get("id_number", ""),
+                        uscc=entry.get("uscc", ""),
+                        address=entry.get("address", ""),
+                    )
+                ids[group].append(party.pk)
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    errors[f"{group}.{index}.{field}"] = messages
+    try:
+        with transaction.atomic():
+            case = open_case(actor, applicants=ids["applicants"], respondents=ids["respondents"], **case_fields)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            if not (field in ("applicants", "respondents") and any(k.startswith(field) for k in errors)):
+                errors[field] = messages
+        case = None
+    if errors:
+        raise ValidationError(errors)
+    return case
