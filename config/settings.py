@@ -247,13 +247,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enforcement.tasks.checkpoint_audit_chains",
         "schedule": env_int("AUDIT_CHECKPOINT_INTERVAL_S", 600),
     },
+    # Hourly, so a day's expiries and reminders happen early on that day even after downtime;
+    # both tasks are idempotent.
+    "measures-expire": {"task": "clues.tasks.expire_measures", "schedule": 3600},
+    "measures-remind": {"task": "clues.tasks.remind_expiring_measures", "schedule": 3600},
 }
 
 # --- Domain configuration (configurable rules, see DOMAIN.md) ------------------------------
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", SECRET_KEY)
 ART237_MONTHS = env_int("ART237_MONTHS", 6)
 ART237_WARNING_DAYS = env_int("ART237_WARNING_DAYS", 30)
+# Active freezes of a case may exceed the outstanding amount by this share (interest and costs).
 OVER_FREEZE_MARGIN_RATE = Decimal(env_str("OVER_FREEZE_MARGIN_RATE", "0.10"))
+# Days before a measure's expiry when the handling judge is reminded.
+MEASURE_REMINDER_DAYS = [int(d) for d in env_list("MEASURE_REMINDER_DAYS", ["30", "15", "7"])]
+# Days ahead a scheduled live-seizure visit shows as due.
+VISIT_DUE_WARNING_DAYS = env_int("VISIT_DUE_WARNING_DAYS", 3)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/v1/", include("clues.api.urls")),
+    path("api/v1/", include("platforms.api.urls")),
     path("api/v1/", include("enforcement.api.urls")),
     path("", include("enforcement.urls")),
 ]

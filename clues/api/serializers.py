@@ -1,0 +1,139 @@
+"""Shapes of clues and measures in the API (input parsing only; rules live in services)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from clues.models import Measure, PropertyClue
+
+MASK = "***"
+
+
+class ClueInputSerializer(serializers.Serializer):
+    respondent = serializers.IntegerField()
+    category = serializers.CharField()
+    kind = serializers.CharField()
+    platform = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    registry = serializers.CharField(required=False, allow_blank=True, default="")
+    account = serializers.CharField(allow_blank=True)
+    estimated_value = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    source = serializers.CharField()
+    urgent = serializers.BooleanField(required=False, default=False)
+    received_on = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class ClueSerializer(serializers.ModelSerializer):
+    platform = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    respondent_name = serializers.CharField(source="respondent.name", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    other_courts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PropertyClue
+        fields = [
+            "id",
+            "case",
+            "respondent",
+            "respondent_name",
+            "category",
+            "kind",
+            "platform",
+            "registry",
+            "account",
+            "estimated_value",
+            "source",
+            "urgent",
+            "received_on",
+            "verify_by",
+            "overdue",
+            "status",
+            "invalid_reason",
+            "notes",
+            "other_courts",
+        ]
+
+    def get_overdue(self, clue) -> bool:
+        return clue.status == "pending" and clue.verify_by < timezone.localdate()
+
+    def get_other_courts(self, clue) -> list[dict]:
+        return self.context.get("other_courts", {}).get(clue.asset_key, [])
+
+    def to_representation(self, clue):
+        data = super().to_representation(clue)
+        if clue.is_sensitive and not self.context.get("may_read_file", False):
+            for field in ("account", "registry", "notes", "estimated_value"):
+                data[field] = MASK if data[field] not in (None, "") else data[field]
+        return data
+
+
+class MeasureInputSerializer(serializers.Serializer):
+    clue = serializers.IntegerField()
+    kind = serializers.CharField()
+    asset_kind = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    amount = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    effective_on = serializers.DateField(required=False, allow_null=True)
+    reduce_to_fit = serializers.BooleanField(required=False, default=False)
+
+
+class MeasureSerializer(serializers.ModelSerializer):
+    days_left = serializers.SerializerMethodField()
+    renewal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Measure
+        fields = [
+            "id",
+            "case",
+            "clue",
+            "kind",
+            "asset_kind",
+            "amount",
+            "effective_on",
+            "expires_on",
+            "days_left",
+            "status",
+            "queue_position",
+            "renewed_from",
+            "renewal",
+            "released_on",
+            "release_reason",
+        ]
+
+    def get_days_left(self, measure) -> int | None:
+        if measure.expires_on is None or measure.status != "active":
+            return None
+        return (measure.expires_on - timezone.localdate()).days
+
+    def get_renewal(self, measure) -> int | None:
+        renewal = getattr(measure, "renewal", None)
+        return renewal.pk if renewal else None
+
+
+class RenewSerializer(serializers.Serializer):
+    effective_on = serializers.DateField(required=False, allow_null=True)
+
+
+class ReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class InvalidateSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class VisitScheduleSerializer(serializers.Serializer):
+    scheduled_on = serializers.DateField()
+
+
+class VisitRecordSerializer(serializers.Serializer):
+    visited_on = serializers.DateField()
+    count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    condition = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProceedsSerializer(serializers.Serializer):
+    amount = serializers.CharField()

@@ -1,0 +1,91 @@
+"""Read paths for clues and measures, through the permission policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from enforcement.permissions import Action, cases_for
+
+from .models import ClueStatus, LiveSeizureVisit, Measure, MeasureReminder, MeasureStatus, PropertyClue
+
+
+def clues_of(case) -> QuerySet:
+    return (
+        PropertyClue.objects.filter(case=case).select_related("respondent", "platform").order_by("-created_at", "-id")
+    )
+
+
+def measures_of(case) -> QuerySet:
+    return (
+        Measure.objects.filter(case=case)
+        .select_related("clue__platform", "renewed_from", "renewal")
+        .order_by("-created_at", "-id")
+    )
+
+
+def overdue_clues(user, today: dt.date | None = None) -> QuerySet:
+    """Clues still pending past their verification deadline, on cases the user handles."""
+    today = today or timezone.localdate()
+    return (
+        PropertyClue.objects.filter(
+            case__in=cases_for(user, Action.HANDLE), status=ClueStatus.PENDING, verify_by__lt=today
+        )
+        .select_related("case", "respondent", "platform")
+        .order_by("verify_by", "id")
+    )
+
+
+def clues_to_verify(user) -> QuerySet:
+    return (
+        PropertyClue.objects.filter(case__in=cases_for(user, Action.HANDLE), status=ClueStatus.PENDING)
+        .select_related("case", "respondent", "platform")
+        .order_by("verify_by", "id")
+    )
+
+
+def expiring_measures(user, today: dt.date | None = None, days: int | None = None) -> QuerySet:
+    """Active measures of the user's cases that expire within ``days`` (30 by default), not renewed."""
+    today = today or timezone.localdate()
+    days = max(settings.MEASURE_REMINDER_DAYS) if days is None else days
+    return (
+        Measure.objects.filter(
+            case__in=cases_for(user, Action.HANDLE),
+            status=MeasureStatus.ACTIVE,
+            renewal__isnull=True,
+            expires_on__gte=today,
+            expires_on__lte=today + dt.timedelta(days=days),
+        )
+        .select_related("case", "clue__platform")
+        .order_by("expires_on", "id")
+    )
+
+
+def reminders_for(user) -> QuerySet:
+    return (
+        MeasureReminder.objects.filter(measure__case__in=cases_for(user, Action.HANDLE), dismissed_at__isnull=True)
+        .select_related("measure__case", "measure__clue")
+        .order_by("expires_on", "days_before", "id")
+    )
+
+
+def visits_due_for(user, today: dt.date | None = None) -> QuerySet:
+    today = today or timezone.localdate()
+    return (
+        LiveSeizureVisit.objects.filter(
+            measure__case__in=cases_for(user, Action.HANDLE),
+            visited_on__isnull=True,
+            scheduled_on__lte=today + dt.timedelta(days=settings.VISIT_DUE_WARNING_DAYS),
+        )
+        .select_related("measure__case", "officer")
+        .order_by("scheduled_on", "id")
+    )
+
+
+def days_left(measure: Measure, today: dt.date | None = None) -> int | None:
+    if measure.expires_on is None:
+        return None
+    return (measure.expires_on - (today or timezone.localdate())).days
