@@ -654,3 +654,20 @@ def register_case(actor, *, applicants: list[dict], respondents: list[dict], **c
     if errors:
         raise ValidationError(errors)
     return case
+
+
+@transaction.atomic
+def record_recovery(actor, case: EnforcementCase, amount: Decimal, *, reason: str) -> EnforcementCase:
+    """已执行到位: add money recovered to the case (called by the services that recover it)."""
+    case = _lock(case)
+    if getattr(actor, "pk", None):
+        require(actor, Action.HANDLE, case)
+    if amount <= 0:
+        raise ValidationError({"amount": [_("执行到位金额须大于零")]})
+    if case.amount_recovered + amount > case.amount_due:
+        raise ValidationError({"amount": [_("执行到位金额不能超过执行标的")]})
+    case.amount_recovered += amount
+    case.save(update_fields=["amount_recovered", "updated_at"])
+    add_event(case, actor, "recovered", _("执行到位 ¥%(amount)s（%(reason)s）") % {"amount": amount, "reason": reason})
+    audit.record(actor, "case.recovery", case, case=case, payload={"amount": str(amount), "reason": reason})
+    return case
