@@ -183,6 +183,7 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -223,6 +224,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "enforcement.models.CaseStatus",
+        "PartyKindEnum": "enforcement.models.PartyKind",
+        "CourtLevelEnum": "enforcement.models.CourtLevel",
+        "CaseTypeEnum": "enforcement.models.CaseType",
+        "ClosingMethodEnum": "enforcement.models.ClosingMethod",
+        "DocumentTypeEnum": "enforcement.models.DocumentType",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
 from .models import CaseGroupObjectPermission, CaseUserObjectPermission, EnforcementCase, Role
@@ -123,10 +124,10 @@ def require(user, action: Action | str, case: EnforcementCase) -> EnforcementCas
     action = Action(action)
     if not can(user, Action.VIEW, case):
         logger.warning("denied (hidden) user=%s action=%s case=%s", getattr(user, "pk", None), action, case.pk)
-        raise Http404("case not found")
+        raise Http404(_("案件不存在"))
     if action != Action.VIEW and not can(user, action, case):
         logger.warning("denied (forbidden) user=%s action=%s case=%s", user.pk, action, case.pk)
-        raise PermissionDenied("action not allowed on this case")
+        raise PermissionDenied(_("无权对该案件执行此操作"))
     return case
 
 
@@ -137,7 +138,7 @@ def get_case(user, case_id, action: Action | str = Action.VIEW, *, queryset: Que
         case = queryset.get(pk=case_id)
     except (EnforcementCase.DoesNotExist, ValueError, TypeError):
         logger.warning("denied (unknown) user=%s case=%s", getattr(user, "pk", None), case_id)
-        raise Http404("case not found") from None
+        raise Http404(_("案件不存在")) from None
     return require(user, action, case)
 
 

@@ -23,6 +23,7 @@ from enforcement.models import (
     User,
 )
 from enforcement.permissions import HANDLE_PERM
+from enforcement.services import next_case_sequence
 
 PASSWORD = "test-pass-2025"
 
@@ -94,7 +95,7 @@ class EnforcementCaseFactory(factory.django.DjangoModelFactory):
     type_code = "执"
     filed_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
     year = factory.LazyAttribute(lambda o: o.filed_on.year)
-    sequence = factory.Sequence(lambda n: n + 1)
+    sequence = factory.LazyAttribute(lambda o: next_case_sequence(o.court, o.type_code, o.year))
     number = factory.LazyAttribute(
         lambda o: EnforcementCase.format_number(o.year, o.court.code, o.type_code, o.sequence)
     )
