@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from enforcement.permissions import Action, cases_for
 
-from .models import ClueStatus, LiveSeizureVisit, Measure, MeasureReminder, MeasureStatus, PropertyClue
+from .models import ClueStatus, LiveSeizureVisit, Measure, MeasureKind, MeasureReminder, MeasureStatus, PropertyClue
+
+
+def active_freezes(queryset: QuerySet | None = None) -> QuerySet:
+    """The freezes that count as 已冻结: active, and not superseded by their own renewal."""
+    queryset = Measure.objects.all() if queryset is None else queryset
+    return queryset.filter(kind=MeasureKind.FREEZE, status=MeasureStatus.ACTIVE, renewal__isnull=True)
 
 
 def clues_of(case) -> QuerySet:

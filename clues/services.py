@@ -339,9 +339,9 @@ def measure_expiry(asset_kind: str, effective_on: dt.date) -> dt.date:
 
 def frozen_total(case: EnforcementCase) -> Decimal:
     """已冻结: the amount of the case's active freezes (a renewal replaces, it does not add)."""
-    total = Measure.objects.filter(
-        case=case, kind=MeasureKind.FREEZE, status=MeasureStatus.ACTIVE, renewal__isnull=True
-    ).aggregate(total=Sum("amount"))["total"]
+    from .queries import active_freezes
+
+    total = active_freezes().filter(case=case).aggregate(total=Sum("amount"))["total"]
     return total or Decimal("0.00")
 
 

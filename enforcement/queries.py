@@ -7,23 +7,44 @@ same number of queries for 5 cases as for 100.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import CaseParty, CasePartyRole, CaseStatus, EnforcementCase, User
 from .permissions import HANDLE_PERM, Action, cases_for
 
 
+def _frozen_amount():
+    """已冻结 of each case as a subquery (the sum of its active freezes), so lists stay one query."""
+    from clues.queries import active_freezes
+
+    total = (
+        active_freezes()
+        .filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=16, decimal_places=2)), Decimal("0.00"))
+
+
 def _with_list_data(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related("court").prefetch_related(
-        Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id")),
-        Prefetch(
-            "user_grants__user",
-            queryset=User.objects.all(),
-        ),
-        "user_grants__permission",
+    return (
+        queryset.select_related("court")
+        .annotate(amount_frozen=_frozen_amount())
+        .prefetch_related(
+            Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id")),
+            Prefetch(
+                "user_grants__user",
+                queryset=User.objects.all(),
+            ),
+            "user_grants__permission",
+        )
     )
 
 

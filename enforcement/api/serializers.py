@@ -159,6 +159,7 @@ class CaseSerializer(serializers.Serializer):
     amount_due = serializers.DecimalField(**MONEY, read_only=True)
     amount_recovered = serializers.DecimalField(**MONEY, read_only=True)
     amount_outstanding = serializers.DecimalField(**MONEY, read_only=True)
+    amount_frozen = serializers.DecimalField(**MONEY, read_only=True)
     applicants = serializers.SerializerMethodField()
     respondents = serializers.SerializerMethodField()
     parties = serializers.SerializerMethodField()

@@ -645,7 +645,7 @@ def test_case_detail_shape(cast):
         "successor_case",
     }
     assert contract <= set(body)
-    assert "amount_frozen" not in body
+    assert body["amount_frozen"] == "0.00"
     assert body["number"] == cast.case.number
     assert body["amount_due"] == "100000.00"
     assert body["amount_recovered"] == "250.50"
@@ -927,7 +927,7 @@ def test_schema_is_served(api_client):
     ):
         assert path in schema["paths"], path
     case = schema["components"]["schemas"]["Case"]["properties"]
-    assert "amount_frozen" not in case and "art237_eligible_on" in case
+    assert "amount_frozen" in case and "art237_eligible_on" in case
 
 
 def test_schema_generates_without_warnings():
@@ -953,3 +953,36 @@ def test_docs_are_served_offline(api_client):
     urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
     assert urls and all(url.startswith("/") and not url.startswith("//") for url in urls)
     assert "http://" not in html and "https://" not in html
+
+
+@pytest.mark.django_db
+def test_amount_frozen_sums_active_freezes_in_detail_and_list(cast, api_client):
+    from clues import services as clue_services
+    from enforcement.queries import respondents
+
+    case = cast.case
+    respondent = respondents(case_detail_for(cast.assigned, case))[0]
+    for account, amount in (("acc-1", "1000.50"), ("acc-2", "2000.00")):
+        clue = clue_services.add_clue(
+            cast.assigned,
+            case,
+            respondent=respondent.pk,
+            category="funds",
+            kind="bank_deposit",
+            registry="中国工商银行湘潭分行",
+            account=account,
+            source="investigation",
+        )
+        measure = clue_services.record_measure(cast.assigned, case, clue=clue, kind="freeze", amount=amount)
+    clue_services.release_measure(cast.assigned, measure, reason="test")
+    api_client.force_authenticate(cast.assigned)
+    detail = api_client.get(f"/api/v1/cases/{case.pk}/").json()
+    listed = api_client.get("/api/v1/cases/").json()["results"]
+    assert detail["amount_frozen"] == "1000.50"
+    assert [row["amount_frozen"] for row in listed if row["id"] == case.pk] == ["1000.50"]
+
+
+def case_detail_for(user, case):
+    from enforcement.queries import case_detail
+
+    return case_detail(user, case.pk)
