@@ -171,8 +171,10 @@ class Measure(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=MeasureStatus.choices)
     queue_position = models.PositiveIntegerField(_("轮候顺序"), null=True, blank=True)
     asset_key = models.CharField(max_length=255, db_index=True)
-    renewed_from = models.OneToOneField(
-        "self", verbose_name=_("续行自"), null=True, blank=True, on_delete=models.PROTECT, related_name="renewal"
+    # A renewal that was released before taking effect leaves the original free to be renewed
+    # again, hence a foreign key: "renewed" always means "has a renewal still in force".
+    renewed_from = models.ForeignKey(
+        "self", verbose_name=_("续行自"), null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
     )
     released_on = models.DateField(_("解除日期"), null=True, blank=True)
     release_reason = models.CharField(_("解除原因"), max_length=255, blank=True)

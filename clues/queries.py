@@ -16,7 +16,12 @@ from .models import ClueStatus, LiveSeizureVisit, Measure, MeasureKind, MeasureR
 def active_freezes(queryset: QuerySet | None = None) -> QuerySet:
     """The freezes that count as 已冻结: active, and not superseded by their own renewal."""
     queryset = Measure.objects.all() if queryset is None else queryset
-    return queryset.filter(kind=MeasureKind.FREEZE, status=MeasureStatus.ACTIVE, renewal__isnull=True)
+    return not_renewed(queryset.filter(kind=MeasureKind.FREEZE, status=MeasureStatus.ACTIVE))
+
+
+def not_renewed(queryset: QuerySet) -> QuerySet:
+    """Measures without a renewal in force (a released renewal does not count)."""
+    return queryset.exclude(renewals__status=MeasureStatus.ACTIVE)
 
 
 def clues_of(case) -> QuerySet:
@@ -28,7 +33,8 @@ def clues_of(case) -> QuerySet:
 def measures_of(case) -> QuerySet:
     return (
         Measure.objects.filter(case=case)
-        .select_related("clue__platform", "renewed_from", "renewal")
+        .select_related("clue__platform", "renewed_from")
+        .prefetch_related("renewals")
         .order_by("-created_at", "-id")
     )
 
@@ -58,12 +64,13 @@ def expiring_measures(user, today: dt.date | None = None, days: int | None = Non
     today = today or timezone.localdate()
     days = max(settings.MEASURE_REMINDER_DAYS) if days is None else days
     return (
-        Measure.objects.filter(
-            case__in=cases_for(user, Action.HANDLE),
-            status=MeasureStatus.ACTIVE,
-            renewal__isnull=True,
-            expires_on__gte=today,
-            expires_on__lte=today + dt.timedelta(days=days),
+        not_renewed(
+            Measure.objects.filter(
+                case__in=cases_for(user, Action.HANDLE),
+                status=MeasureStatus.ACTIVE,
+                expires_on__gte=today,
+                expires_on__lte=today + dt.timedelta(days=days),
+            )
         )
         .select_related("case", "clue__platform")
         .order_by("expires_on", "id")

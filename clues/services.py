@@ -46,6 +46,7 @@ from .models import (
     MeasureStatus,
     PropertyClue,
 )
+from .queries import active_freezes, not_renewed
 
 K = ClueKind
 CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
@@ -95,6 +96,9 @@ DEFAULT_ASSET_KIND: dict[str, str] = {
     K.MOVABLES: AssetKind.MOVABLE,
     K.LIVESTOCK: AssetKind.MOVABLE,
 }
+
+# Clues of these categories must name the platform or the institution that holds the asset.
+CATEGORIES_NEEDING_HOLDER = (ClueCategory.FUNDS, ClueCategory.DATA)
 
 # Measures that hold an asset and therefore queue behind one another.
 HOLDING_KINDS = (MeasureKind.FREEZE, MeasureKind.SEIZE, MeasureKind.DETAIN, MeasureKind.LIVE_SEIZURE)
@@ -175,6 +179,13 @@ def other_courts(asset_key: str, exclude_case_id: int) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
+def clue_label(clue: PropertyClue) -> str:
+    """How a clue is named in the timeline: kind and platform, never the account (the timeline is
+    read by everyone who may view the case; data-category accounts are personal information)."""
+    holder = clue.platform.name if clue.platform_id else ""
+    return f"{clue.get_kind_display()}{'（' + holder + '）' if holder else ''}"
+
+
 def verify_by_for(received_on: dt.date, urgent: bool) -> dt.date:
     """Applicant clues are verified within 7 days, 3 when urgent (property-investigation art. 2)."""
     return period_end(received_on, Period(days=3 if urgent else 7))
@@ -232,7 +243,7 @@ def add_clue(
         platform = platform_obj
     platform = platform or None
     registry = (registry or "").strip()
-    if platform is None and not registry and category in (ClueCategory.FUNDS, ClueCategory.DATA):
+    if "platform" not in errors and platform is None and not registry and category in CATEGORIES_NEEDING_HOLDER:
         errors["platform"] = [_("资金类和数据类线索须指明平台或开户/登记机构")]
     account = (account or "").strip()
     if not account:
@@ -294,7 +305,7 @@ def verify_clue(actor, clue: PropertyClue) -> PropertyClue:
     clue.status = ClueStatus.VERIFIED
     clue.verified_at = timezone.now()
     clue.save(update_fields=["status", "verified_at"])
-    add_event(clue.case, actor, "clue_verified", _("线索已核实：%(clue)s") % {"clue": clue}, clue=clue.pk)
+    add_event(clue.case, actor, "clue_verified", _("线索已核实：%(clue)s") % {"clue": clue_label(clue)}, clue=clue.pk)
     audit.record(actor, "clue.verify", clue, case=clue.case)
     return clue
 
@@ -339,8 +350,6 @@ def measure_expiry(asset_kind: str, effective_on: dt.date) -> dt.date:
 
 def frozen_total(case: EnforcementCase) -> Decimal:
     """已冻结: the amount of the case's active freezes (a renewal replaces, it does not add)."""
-    from .queries import active_freezes
-
     total = active_freezes().filter(case=case).aggregate(total=Sum("amount"))["total"]
     return total or Decimal("0.00")
 
@@ -478,8 +487,8 @@ def record_measure(
     clue_obj.status = ClueStatus.DISPOSED if kind == MeasureKind.DEDUCT else ClueStatus.UNDER_MEASURE
     clue_obj.save(update_fields=["status"])
     if kind == MeasureKind.DEDUCT:
-        record_recovery(actor, case, value, reason=_("扣划 %(clue)s") % {"clue": clue_obj})
-    message = _("%(kind)s %(clue)s") % {"kind": measure.get_kind_display(), "clue": clue_obj}
+        record_recovery(actor, case, value, reason=_("扣划 %(clue)s") % {"clue": clue_label(clue_obj)})
+    message = _("%(kind)s %(clue)s") % {"kind": measure.get_kind_display(), "clue": clue_label(clue_obj)}
     if measure.status == MeasureStatus.WAITING:
         message += _("（轮候第%(n)d位）") % {"n": measure.queue_position}
     add_event(case, actor, "measure", message, measure=measure.pk)
@@ -500,6 +509,10 @@ def record_measure(
     return measure
 
 
+def _renewal_in_force(measure: Measure) -> bool:
+    return Measure.objects.filter(renewed_from=measure, status=MeasureStatus.ACTIVE).exists()
+
+
 def _lock_measure(measure: Measure) -> Measure:
     return Measure.objects.select_for_update().select_related("case__court", "clue").get(pk=measure.pk)
 
@@ -512,7 +525,7 @@ def renew_measure(actor, measure: Measure, *, effective_on: dt.date | None = Non
     require(actor, Action.HANDLE, case)
     if measure.status != MeasureStatus.ACTIVE or measure.kind == MeasureKind.DEDUCT:
         raise ValidationError({"measure": [_("只有有效的冻结、查封、扣押措施可以续行")]})
-    if Measure.objects.filter(renewed_from=measure).exists():
+    if _renewal_in_force(measure):
         raise ValidationError({"measure": [_("该措施已续行")]})
     today = timezone.localdate()
     if today > measure.expires_on:
@@ -638,7 +651,7 @@ def expire_measures(today: dt.date | None = None) -> int:
         .order_by("id")
     )
     for measure in ended:
-        renewed = Measure.objects.filter(renewed_from=measure).exists()
+        renewed = _renewal_in_force(measure)
         measure.status = MeasureStatus.COMPLETED if renewed else MeasureStatus.EXPIRED
         measure.save(update_fields=["status"])
         if not renewed:
@@ -662,8 +675,8 @@ def remind_expiring(today: dt.date | None = None) -> int:
     """Create the 30/15/7-day reminders due today (idempotent: one per measure, threshold, date)."""
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=max(reminder_days()))
-    due = Measure.objects.filter(
-        status=MeasureStatus.ACTIVE, expires_on__gte=today, expires_on__lte=horizon, renewal__isnull=True
+    due = not_renewed(
+        Measure.objects.filter(status=MeasureStatus.ACTIVE, expires_on__gte=today, expires_on__lte=horizon)
     ).values_list("pk", "expires_on")
     reminders = [
         MeasureReminder(measure_id=pk, days_before=days, expires_on=expires)
@@ -746,6 +759,8 @@ def record_sale_proceeds(actor, measure: Measure, *, amount) -> Measure:
         raise ValidationError({"amount": [_("变价款超过未履行金额，超出部分应退还被执行人")]})
     measure.status = MeasureStatus.COMPLETED
     measure.save(update_fields=["status"])
+    # The goods are sold: a renewal of the seizure has nothing left to hold.
+    Measure.objects.filter(renewed_from=measure, status=MeasureStatus.ACTIVE).update(status=MeasureStatus.COMPLETED)
     PropertyClue.objects.filter(pk=measure.clue_id).update(status=ClueStatus.DISPOSED)
     record_recovery(actor, measure.case, value, reason=_("变价款"))
     audit.record(actor, "measure.proceeds", measure, case=measure.case, payload={"amount": str(value)})

@@ -108,8 +108,9 @@ class MeasureSerializer(serializers.ModelSerializer):
         return (measure.expires_on - timezone.localdate()).days
 
     def get_renewal(self, measure) -> int | None:
-        renewal = getattr(measure, "renewal", None)
-        return renewal.pk if renewal else None
+        """The renewal in force, if any (prefetched ``renewals``)."""
+        active = [r.pk for r in measure.renewals.all() if r.status == "active"]
+        return active[-1] if active else None
 
 
 class RenewSerializer(serializers.Serializer):
