@@ -27,7 +27,7 @@ help:
 	@echo "make bench     run the benchmark scenarios in bench/ (if any)"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff format + import sorting"
-	@echo "make messages  update and compile translations (zh_Hans, en)"
+	@echo "make messages  update and compile the English translation (msgids are Chinese, see docs/adr/0001)"
 	@echo "make clean     remove var/ (demo database, broker, media) and caches"
 
 # --- virtualenv ------------------------------------------------------------------------------
@@ -97,8 +97,8 @@ fmt: venv
 	$(VENV)/bin/ruff format .
 
 messages: venv
-	$(PY) manage.py makemessages -l en -l zh_Hans --ignore='.venv/*' --ignore='var/*' --ignore='node_modules/*'
-	$(PY) manage.py compilemessages -l en -l zh_Hans --ignore='.venv' --ignore='var'
+	$(PY) manage.py makemessages -l en --ignore='.venv/*' --ignore='var/*' --ignore='node_modules/*'
+	$(PY) manage.py compilemessages -l en --ignore='.venv' --ignore='var'
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -34,3 +34,19 @@ class SessionLimitsMiddleware:
             if now - last_seen >= 60 or LAST_SEEN not in request.session:
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+
+class CourtLanguageMiddleware:
+    """Chinese unless the user chose another language with the switch (the language cookie).
+
+    Court computers may run browsers set to English; the UI still opens in zh-hans. Placed before
+    Django's LocaleMiddleware, which then sees no Accept-Language header.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -1,0 +1,39 @@
+/* Small helpers for the court pages (no framework beyond htmx and Bootstrap). */
+(function () {
+  "use strict";
+
+  // Party rows on the new-case form: "add row" clones the formset's empty form; the server reads
+  // every row up to TOTAL_FORMS and skips blank ones, so removing a row just removes it.
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest(".add-row");
+    if (add) {
+      var group = add.closest(".party-group");
+      var prefix = group.dataset.prefix;
+      var total = group.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
+      var html = group.querySelector("template").innerHTML.replace(/__prefix__/g, total.value);
+      group.querySelector("tbody").insertAdjacentHTML("beforeend", html);
+      total.value = parseInt(total.value, 10) + 1;
+      var rows = group.querySelectorAll("tbody tr");
+      var first = rows[rows.length - 1].querySelector("input[type=text]");
+      if (first) { first.focus(); }
+      return;
+    }
+    var remove = event.target.closest(".remove-row");
+    if (remove) {
+      var body = remove.closest("tbody");
+      if (body.querySelectorAll("tr").length > 1) {
+        remove.closest("tr").remove();
+      } else {
+        remove.closest("tr").querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      }
+    }
+  });
+
+  // Confirm buttons that change a case's status.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.dataset.confirm;
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+})();
