@@ -1,18 +1,62 @@
 """Django admin for operators: courts and users only. Case content is not shown here."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import Court, Role, User
+
+
+class CourtAdminForm(forms.ModelForm):
+    class Meta:
+        model = Court
+        fields = ("code", "name", "level", "parent", "region")
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None:
+            errors = services.court_errors(
+                code=(data.get("code") or "").strip(),
+                name=(data.get("name") or "").strip(),
+                level=data.get("level") or "",
+                parent=data.get("parent"),
+                region=(data.get("region") or "").strip(),
+            )
+            for field, messages in errors.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return data
 
 
 @admin.register(Court)
 class CourtAdmin(admin.ModelAdmin):
+    """New courts go through services.create_court (hierarchy path, rules, audit). A court's place
+    in the hierarchy never changes afterwards; only its name and region may be corrected."""
+
+    form = CourtAdminForm
     list_display = ("code", "name", "level", "parent", "region")
     list_filter = ("level",)
     search_fields = ("code", "name", "region")
-    readonly_fields = ("path",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code", "level", "parent", "path") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        court = services.create_court(
+            request.user,
+            code=obj.code,
+            name=obj.name,
+            level=obj.level,
+            parent=obj.parent,
+            region=obj.region,
+        )
+        obj.pk, obj.path = court.pk, court.path
+        obj._state.adding = False
 
     def has_delete_permission(self, request, obj=None):
         return False

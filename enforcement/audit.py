@@ -124,6 +124,16 @@ def verify() -> Break | None:
     without gaps, which catches reordering as well as deletion. The chain heads and the latest
     signed checkpoint catch entries removed from the end of a chain.
     """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            # One snapshot for heads, checkpoint and entries: writers keep appending meanwhile.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify_snapshot()
+
+
+def _verify_snapshot() -> Break | None:
     heads = {h.chain: h for h in AuditChainHead.objects.all()}
     latest = AuditCheckpoint.objects.first()
     signed: dict[str, list] = {}

@@ -76,7 +76,7 @@ def _granted_codenames(user, case: EnforcementCase) -> set[str]:
 
 
 def _is_supervisor_above(user, case: EnforcementCase) -> bool:
-    if not user.has_role(Role.SUPERVISOR) or user.court_id == case.court_id:
+    if not user.has_role(Role.SUPERVISOR) or user.court_id == case.court_id or not user.court.path:
         return False
     return case.court.path.startswith(user.court.path)
 
@@ -114,7 +114,7 @@ def cases_for(user, action: Action | str = Action.VIEW, queryset: QuerySet | Non
         condition |= Q(pk__in=granted.values("pk"))
     if user.has_role(Role.BUREAU_HEAD) and action in _HEAD_ACTIONS:
         condition |= Q(court_id=user.court_id)
-    if user.has_role(Role.SUPERVISOR) and action in _SUPERVISOR_ACTIONS:
+    if user.has_role(Role.SUPERVISOR) and action in _SUPERVISOR_ACTIONS and user.court.path:
         condition |= Q(court__path__startswith=user.court.path) & ~Q(court_id=user.court_id)
     return queryset.filter(condition)
 

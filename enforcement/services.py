@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
@@ -84,6 +85,13 @@ def parse_money(value, field: str, label: str, *, allow_zero: bool = False) -> D
     return amount.quantize(MONEY_PLACES)
 
 
+def size_text(size: int) -> str:
+    """1048576 -> "1 MB", 1572864 -> "1.5 MB", 512000 -> "500 KB"."""
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024), 1):g} MB"
+    return f"{round(size / 1024, 1):g} KB"
+
+
 def add_event(case: EnforcementCase, actor, kind: str, message: str, **data) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, actor=actor if getattr(actor, "pk", None) else None, kind=kind, message=message, data=data
@@ -104,10 +112,25 @@ _PARENT_LEVEL = {
 
 @transaction.atomic
 def create_court(actor, *, code: str, name: str, level: str, parent: Court | None, region: str = "") -> Court:
-    """Register a court in the hierarchy (system admin)."""
+    """Register a court in the hierarchy (system admin). Courts are never re-parented."""
     require_system_admin(actor)
-    errors: dict[str, list[str]] = {}
     code, name, region = (code or "").strip(), (name or "").strip(), (region or "").strip()
+    errors = court_errors(code=code, name=name, level=level, parent=parent, region=region)
+    if errors:
+        raise ValidationError(errors)
+    court = Court.objects.create(code=code, name=name, level=level, parent=parent, region=region)
+    court.path = f"{parent.path if parent else '/'}{court.pk}/"
+    court.save(update_fields=["path"])
+    audit.record(actor, "court.create", court, payload={"code": code, "name": name, "level": level})
+    return court
+
+
+REGION_RE = re.compile(r"[0-9]{6}")
+
+
+def court_errors(*, code: str, name: str, level: str, parent: Court | None, region: str) -> dict[str, list[str]]:
+    """The rules of a new court, shared by the service and the Django admin form."""
+    errors: dict[str, list[str]] = {}
     if not code:
         errors["code"] = [_("法院代字不能为空")]
     elif Court.objects.filter(code=code).exists():
@@ -124,15 +147,13 @@ def create_court(actor, *, code: str, name: str, level: str, parent: Court | Non
         parent is None or parent.level != _PARENT_LEVEL[CourtLevel(level)]
     ):
         errors["parent"] = [_("上级法院的级别须为“%(level)s”") % {"level": _PARENT_LEVEL[CourtLevel(level)].label}]
-    if region and not (region.isdigit() and len(region) == 6):
+    if level == CourtLevel.SUPREME and Court.objects.filter(level=CourtLevel.SUPREME).exists():
+        errors["level"] = [_("最高人民法院只能有一个")]
+    if parent is not None and not parent.path:
+        errors["parent"] = [_("上级法院不在法院层级中")]
+    if region and not REGION_RE.fullmatch(region):
         errors["region"] = [_("行政区划代码须为6位数字（GB/T 2260）")]
-    if errors:
-        raise ValidationError(errors)
-    court = Court.objects.create(code=code, name=name, level=level, parent=parent, region=region)
-    court.path = f"{parent.path if parent else '/'}{court.pk}/"
-    court.save(update_fields=["path"])
-    audit.record(actor, "court.create", court, payload={"code": code, "name": name, "level": level})
-    return court
+    return errors
 
 
 @transaction.atomic
@@ -321,7 +342,8 @@ def open_case(
         judges, judge_errors = _judges_of_court(court, assigned_judges)
         if judge_errors:
             errors["assigned_judges"] = judge_errors
-        elif not judges and actor.has_role(Role.JUDGE):
+        elif not judges and actor.has_role(Role.JUDGE) and not actor.has_role(Role.BUREAU_HEAD):
+            # A judge filing a case handles it; a bureau head assigns it (分案) instead.
             judges = [actor]
     if errors:
         raise ValidationError(errors)
@@ -576,7 +598,7 @@ def add_document(actor, case: EnforcementCase, *, doc_type: str, title: str, upl
             ]
         elif upload.size > settings.CASE_DOCUMENT_MAX_BYTES:
             errors["file"] = [
-                _("文件大小不能超过 %(mb)s MB") % {"mb": settings.CASE_DOCUMENT_MAX_BYTES // (1024 * 1024)}
+                _("文件大小不能超过 %(size)s") % {"size": size_text(settings.CASE_DOCUMENT_MAX_BYTES)}
             ]
         elif upload.size == 0:
             errors["file"] = [_("文件为空")]
