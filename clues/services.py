@@ -292,6 +292,55 @@ def add_clue(
     return clue
 
 
+def authorize(actor, case: EnforcementCase) -> None:
+    """Users need HANDLE on the case. ``actor=None`` is the system recording what a platform did
+    in answer to a notice that was authorized when it was sent: reality is recorded regardless."""
+    if actor is not None:
+        require(actor, Action.HANDLE, case)
+
+
+FINDING_KIND = {
+    AssetKind.PLATFORM_BALANCE: ClueKind.PLATFORM_BALANCE,
+    AssetKind.PAYMENT_ACCOUNT: ClueKind.PAYMENT_ACCOUNT,
+    AssetKind.BANK_DEPOSIT: ClueKind.BANK_DEPOSIT,
+}
+
+
+@transaction.atomic
+def record_finding(
+    case: EnforcementCase, *, respondent: Party, platform: Platform, account: str, asset_kind: str, balance
+) -> PropertyClue:
+    """A platform answered a query: the account becomes a clue of the case (source 平台查询), or the
+    existing clue on the same asset gets the reported balance."""
+    key = make_asset_key(respondent, platform, "", account)
+    value = parse_money(balance, "balance", _("余额"), allow_zero=True)
+    clue = PropertyClue.objects.select_for_update().filter(case=case, asset_key=key).first()
+    if clue is not None:
+        PropertyClue.objects.filter(pk=clue.pk).update(estimated_value=value)
+        clue.estimated_value = value
+        audit.record(None, "clue.balance", clue, case=case, payload={"balance": str(value)})
+        return clue
+    kind = FINDING_KIND.get(asset_kind, ClueKind.PLATFORM_BALANCE)
+    clue = PropertyClue.objects.create(
+        case=case,
+        respondent=respondent,
+        category=ClueCategory.FUNDS,
+        kind=kind,
+        platform=platform,
+        account=account,
+        estimated_value=value,
+        source=ClueSource.PLATFORM_QUERY,
+        received_on=timezone.localdate(),
+        verify_by=verify_by_for(timezone.localdate(), False),
+        status=ClueStatus.VERIFIED,  # reported by the holder itself
+        verified_at=timezone.now(),
+        asset_key=key,
+    )
+    add_event(case, None, "clue", _("平台查询发现财产：%(clue)s") % {"clue": clue_label(clue)}, clue=clue.pk)
+    audit.record(None, "clue.found", clue, case=case, payload={"asset_key": key, "balance": str(value)})
+    return clue
+
+
 def _lock_clue(clue: PropertyClue) -> PropertyClue:
     return PropertyClue.objects.select_for_update().select_related("case__court").get(pk=clue.pk)
 
@@ -299,7 +348,7 @@ def _lock_clue(clue: PropertyClue) -> PropertyClue:
 @transaction.atomic
 def verify_clue(actor, clue: PropertyClue) -> PropertyClue:
     clue = _lock_clue(clue)
-    require(actor, Action.HANDLE, clue.case)
+    authorize(actor, clue.case)
     if clue.status != ClueStatus.PENDING:
         raise ValidationError({"status": [_("只有待核实的线索可以核实")]})
     clue.status = ClueStatus.VERIFIED
@@ -313,7 +362,7 @@ def verify_clue(actor, clue: PropertyClue) -> PropertyClue:
 @transaction.atomic
 def invalidate_clue(actor, clue: PropertyClue, *, reason: str) -> PropertyClue:
     clue = _lock_clue(clue)
-    require(actor, Action.HANDLE, clue.case)
+    authorize(actor, clue.case)
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("须写明线索无效的原因")]})
     if clue.status not in (ClueStatus.PENDING, ClueStatus.VERIFIED):
@@ -365,8 +414,12 @@ def excess_frozen(case: EnforcementCase) -> Decimal:
     return max(frozen_total(case) - freeze_limit(case), Decimal("0.00"))
 
 
-def _guard_freeze(case: EnforcementCase, amount: Decimal, reduce_to_fit: bool) -> Decimal:
-    frozen, limit = frozen_total(case), freeze_limit(case)
+def guard_freeze(
+    case: EnforcementCase, amount: Decimal, reduce_to_fit: bool = False, pending=Decimal("0.00")
+) -> Decimal:
+    """The over-freeze guard: the amount allowed (possibly reduced), or a refusal with the figures.
+    ``pending`` is what freeze notices already sent or waiting may still freeze."""
+    frozen, limit = frozen_total(case) + pending, freeze_limit(case)
     room = limit - frozen
     if amount <= room:
         return amount
@@ -418,10 +471,14 @@ def record_measure(
     amount=None,
     effective_on: dt.date | None = None,
     reduce_to_fit: bool = False,
+    enforce_guard: bool = True,
 ) -> Measure:
-    """Record a measure taken on a clue of the case (manual entry or an ingested platform result)."""
+    """Record a measure taken on a clue of the case (manual entry or an ingested platform result).
+
+    ``enforce_guard=False`` records a freeze a platform already made (its notice passed the guard).
+    """
     case = EnforcementCase.objects.select_for_update().select_related("court").get(pk=case.pk)
-    require(actor, Action.HANDLE, case)
+    authorize(actor, case)
     errors: dict[str, list[str]] = {}
     clue_id = getattr(clue, "pk", clue)
     clue_obj = PropertyClue.objects.filter(pk=clue_id, case=case).first() if str(clue_id).isdigit() else None
@@ -450,8 +507,8 @@ def record_measure(
         errors["effective_on"] = [_("生效日不能晚于今天")]
     if errors:
         raise ValidationError(errors)
-    if kind == MeasureKind.FREEZE:
-        value = _guard_freeze(case, value, reduce_to_fit)
+    if kind == MeasureKind.FREEZE and enforce_guard:
+        value = guard_freeze(case, value, reduce_to_fit)
     if kind == MeasureKind.DEDUCT and value > case.amount_outstanding:
         raise ValidationError(
             {
@@ -522,7 +579,7 @@ def renew_measure(actor, measure: Measure, *, effective_on: dt.date | None = Non
     """续行: a new measure linked to the old one, effective the day after the old expiry."""
     measure = _lock_measure(measure)
     case = measure.case
-    require(actor, Action.HANDLE, case)
+    authorize(actor, case)
     if measure.status != MeasureStatus.ACTIVE or measure.kind == MeasureKind.DEDUCT:
         raise ValidationError({"measure": [_("只有有效的冻结、查封、扣押措施可以续行")]})
     if _renewal_in_force(measure):
@@ -568,7 +625,7 @@ def renew_measure(actor, measure: Measure, *, effective_on: dt.date | None = Non
 def release_measure(actor, measure: Measure, *, reason: str = "") -> tuple[Measure, Measure | None]:
     """解除 an active or waiting measure; returns it and the waiting measure it promoted, if any."""
     measure = _lock_measure(measure)
-    require(actor, Action.HANDLE, measure.case)
+    authorize(actor, measure.case)
     if measure.status not in OPEN_STATUSES:
         raise ValidationError({"measure": [_("只有有效或轮候中的措施可以解除")]})
     _lock_asset(measure.asset_key)
@@ -697,7 +754,7 @@ def remind_expiring(today: dt.date | None = None) -> int:
 @transaction.atomic
 def schedule_visit(actor, measure: Measure, *, scheduled_on: dt.date, officer=None) -> LiveSeizureVisit:
     measure = _lock_measure(measure)
-    require(actor, Action.HANDLE, measure.case)
+    authorize(actor, measure.case)
     if measure.kind != MeasureKind.LIVE_SEIZURE or measure.status != MeasureStatus.ACTIVE:
         raise ValidationError({"measure": [_("只有有效的活查封可以安排回访")]})
     if scheduled_on < timezone.localdate():
@@ -749,7 +806,7 @@ def visits_due(today: dt.date | None = None):
 def record_sale_proceeds(actor, measure: Measure, *, amount) -> Measure:
     """Goods under live seizure were sold: the proceeds are recovered and the seizure is done."""
     measure = _lock_measure(measure)
-    require(actor, Action.HANDLE, measure.case)
+    authorize(actor, measure.case)
     if measure.kind not in HOLDING_KINDS or measure.kind == MeasureKind.FREEZE:
         raise ValidationError({"measure": [_("只有查封、扣押或活查封的财产可以登记变价款")]})
     if measure.status != MeasureStatus.ACTIVE:

@@ -246,6 +246,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # Longer than any task (time limit below) and any countdown, so Redis never hands a task that
+    # is still running or waiting to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600)}
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
@@ -262,6 +268,7 @@ CELERY_BEAT_SCHEDULE = {
     # both tasks are idempotent.
     "measures-expire": {"task": "clues.tasks.expire_measures", "schedule": 3600},
     "measures-remind": {"task": "clues.tasks.remind_expiring_measures", "schedule": 3600},
+    "notices-sweep": {"task": "platforms.tasks.sweep_notices", "schedule": env_int("NOTICE_SWEEP_INTERVAL_S", 15)},
 }
 
 # --- Domain configuration (configurable rules, see DOMAIN.md) ------------------------------
@@ -274,6 +281,25 @@ OVER_FREEZE_MARGIN_RATE = Decimal(env_str("OVER_FREEZE_MARGIN_RATE", "0.10"))
 MEASURE_REMINDER_DAYS = [int(d) for d in env_list("MEASURE_REMINDER_DAYS", ["30", "15", "7"])]
 # Days ahead a scheduled live-seizure visit shows as due.
 VISIT_DUE_WARNING_DAYS = env_int("VISIT_DUE_WARNING_DAYS", 3)
+
+# --- Platform notices ------------------------------------------------------------------------
+CONNECTOR_SECRET_KEY = env_str("CONNECTOR_SECRET_KEY", "")  # Fernet key; derived from SECRET_KEY if empty
+# Base URL platforms call back on (async answers); the callback path is added to it.
+CALLBACK_BASE_URL = env_str("CALLBACK_BASE_URL", "http://127.0.0.1:8000")
+# Notice kinds that need the bureau head's approval before they are sent.
+NOTICE_APPROVAL_KINDS = env_list("NOTICE_APPROVAL_KINDS", ["freeze", "deduct"])
+# Query notices per case and platform per hour, and per user per hour (proportionality).
+QUERY_RATE_PER_CASE_HOUR = env_int("QUERY_RATE_PER_CASE_HOUR", 10)
+QUERY_RATE_PER_USER_HOUR = env_int("QUERY_RATE_PER_USER_HOUR", 300)
+# A notice left "sending" this long (a killed worker) is queued again by the sweeper.
+NOTICE_SENDING_TIMEOUT_S = env_int("NOTICE_SENDING_TIMEOUT_S", 120)
+# Retry schedule: exponential from the base, capped, with jitter; waits above the countdown limit
+# are left to the sweeper as next_attempt_at.
+NOTICE_RETRY_BASE_S = float(env_str("NOTICE_RETRY_BASE_S", "2"))
+NOTICE_RETRY_CAP_S = env_int("NOTICE_RETRY_CAP_S", 4 * 3600)
+NOTICE_COUNTDOWN_LIMIT_S = env_int("NOTICE_COUNTDOWN_LIMIT_S", 60)
+# A timestamp more than this far from now makes a signed request or callback invalid.
+SIGNATURE_TOLERANCE_S = env_int("SIGNATURE_TOLERANCE_S", 300)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import random
 import re
+import uuid
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clues import services as clue_services
+from clues.models import Measure, PropertyClue
+from clues.services import guard_freeze
 from enforcement import audit
-from enforcement.models import Court
-from enforcement.services import require_system_admin
+from enforcement.models import CaseParty, CasePartyRole, Court, EnforcementCase
+from enforcement.permissions import Action, can, require
+from enforcement.services import add_event, parse_money, require_system_admin
 
-from .models import Platform, PlatformKind
+from . import crypto, signing, transport
+from .models import (
+    Capability,
+    Connector,
+    DeliveryAttempt,
+    FreezeMode,
+    Notice,
+    NoticeKind,
+    NoticeState,
+    Platform,
+    PlatformKind,
+)
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
 
@@ -38,3 +62,740 @@ def create_platform(actor, *, code: str, name: str, kind: str, hq_court: Court |
     platform = Platform.objects.create(code=code, name=name, kind=kind, hq_court=hq_court, region=region)
     audit.record(actor, "platform.create", platform, payload={"code": code, "name": name, "kind": kind})
     return platform
+
+
+# --------------------------------------------------------------------------------------------
+# connectors (system admins; never case content)
+# --------------------------------------------------------------------------------------------
+
+
+def _connector_errors(*, base_url, key_id, capabilities, timeout_s, max_attempts, secret, new: bool) -> dict:
+    errors: dict[str, list[str]] = {}
+    if not re.match(r"^https?://[^\s/]+", base_url or ""):
+        errors["base_url"] = [_("接口地址须以 http:// 或 https:// 开头")]
+    if not (key_id or "").strip():
+        errors["key_id"] = [_("密钥编号不能为空")]
+    if new and not secret:
+        errors["secret"] = [_("新建连接器须填写密钥")]
+    elif secret is not None and secret != "" and len(secret) < 16:
+        errors["secret"] = [_("密钥至少16个字符")]
+    unknown = [c for c in capabilities or [] if c not in Capability.values]
+    if unknown:
+        errors["capabilities"] = [_("未知的通知类型：%(codes)s") % {"codes": "、".join(map(str, unknown))}]
+    if not (1 <= int(timeout_s) <= 120):
+        errors["timeout_s"] = [_("超时须在1至120秒之间")]
+    if not (1 <= int(max_attempts) <= 30):
+        errors["max_attempts"] = [_("最多尝试次数须在1至30之间")]
+    return errors
+
+
+@transaction.atomic
+def save_connector(
+    actor,
+    platform: Platform,
+    *,
+    base_url: str,
+    key_id: str,
+    capabilities: list[str],
+    secret: str | None = None,
+    enabled: bool = True,
+    timeout_s: int = 10,
+    max_attempts: int = 12,
+) -> Connector:
+    """Create or update the connector of a platform. A new secret replaces the old one at once;
+    use ``rotate_secret`` to keep the old one valid for a grace period."""
+    require_system_admin(actor)
+    existing = Connector.objects.select_for_update().filter(platform=platform).first()
+    errors = _connector_errors(
+        base_url=base_url,
+        key_id=key_id,
+        capabilities=capabilities,
+        timeout_s=timeout_s,
+        max_attempts=max_attempts,
+        secret=secret,
+        new=existing is None,
+    )
+    if errors:
+        raise ValidationError(errors)
+    connector = existing or Connector(platform=platform)
+    connector.base_url = base_url.rstrip("/")
+    connector.key_id = key_id.strip()
+    connector.capabilities = sorted(set(capabilities), key=Capability.values.index)
+    connector.enabled = bool(enabled)
+    connector.timeout_s = int(timeout_s)
+    connector.max_attempts = int(max_attempts)
+    if secret:
+        connector.secret_encrypted = crypto.encrypt(secret)
+    connector.save()
+    audit.record(
+        actor,
+        "connector.save",
+        connector,
+        payload={
+            "platform": platform.code,
+            "base_url": connector.base_url,
+            "key_id": connector.key_id,
+            "capabilities": connector.capabilities,
+            "enabled": connector.enabled,
+            "secret_changed": bool(secret),
+        },
+    )
+    return connector
+
+
+@transaction.atomic
+def rotate_secret(actor, connector: Connector, *, secret: str, key_id: str | None = None, grace_hours: int = 24):
+    """New secret from now on; the previous one still verifies callbacks for ``grace_hours``."""
+    require_system_admin(actor)
+    if not secret or len(secret) < 16:
+        raise ValidationError({"secret": [_("密钥至少16个字符")]})
+    connector = Connector.objects.select_for_update().get(pk=connector.pk)
+    connector.previous_secret_encrypted = connector.secret_encrypted
+    connector.previous_valid_until = timezone.now() + dt.timedelta(hours=grace_hours)
+    connector.secret_encrypted = crypto.encrypt(secret)
+    if key_id:
+        connector.key_id = key_id
+    connector.save()
+    audit.record(actor, "connector.rotate", connector, payload={"grace_hours": grace_hours, "key_id": connector.key_id})
+    return connector
+
+
+def connector_secrets(connector: Connector) -> list[str]:
+    """Secrets that verify a platform's signature now: the current one, and the previous one
+    during its grace period."""
+    secrets = [crypto.decrypt(connector.secret_encrypted)]
+    if (
+        connector.previous_secret_encrypted
+        and connector.previous_valid_until
+        and (connector.previous_valid_until > timezone.now())
+    ):
+        secrets.append(crypto.decrypt(connector.previous_secret_encrypted))
+    return secrets
+
+
+def check_connector_health(actor, connector: Connector) -> Connector:
+    """测试连接: ask the platform's health endpoint and store the outcome."""
+    require_system_admin(actor)
+    root = connector.base_url.rsplit("/", 1)[0] if connector.base_url.count("/") > 2 else connector.base_url
+    ok, error = False, ""
+    try:
+        response = transport.get(f"{root}/_health", timeout_s=min(connector.timeout_s, 5))
+        ok = response.status_code == 200
+        error = "" if ok else f"HTTP {response.status_code}"
+    except Exception as exc:  # noqa: BLE001 - any failure is the health answer
+        error = type(exc).__name__
+    Connector.objects.filter(pk=connector.pk).update(last_health_at=timezone.now(), last_health_ok=ok, last_error=error)
+    connector.refresh_from_db()
+    return connector
+
+
+# --------------------------------------------------------------------------------------------
+# notices
+# --------------------------------------------------------------------------------------------
+
+PENDING_STATES = (NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.SENDING, NoticeState.ACKNOWLEDGED)
+TERMINAL_STATES = (NoticeState.COMPLETED, NoticeState.REJECTED, NoticeState.FAILED, NoticeState.CANCELLED)
+
+
+def _pending_amount(case: EnforcementCase, kind: str) -> Decimal:
+    total = Notice.objects.filter(case=case, kind=kind, state__in=PENDING_STATES).aggregate(t=Sum("amount"))["t"]
+    return total or Decimal("0.00")
+
+
+def _enabled_connectors(kind: str, codes) -> tuple[list[Connector], dict]:
+    connectors = list(Connector.objects.select_related("platform").filter(enabled=True).order_by("platform__code"))
+    capable = [c for c in connectors if kind in c.capabilities]
+    if codes == "all":
+        if not capable:
+            return [], {"platforms": [_("没有支持“%(kind)s”的已启用平台") % {"kind": NoticeKind(kind).label}]}
+        return capable, {}
+    codes = list(dict.fromkeys(codes or []))
+    if not codes:
+        return [], {"platforms": [_("请选择平台，或选择全部平台")]}
+    by_code = {c.platform.code: c for c in capable}
+    missing = [code for code in codes if code not in by_code]
+    if missing:
+        return [], {
+            "platforms": [_("以下平台未接入或不支持该通知：%(codes)s") % {"codes": "、".join(map(str, missing))}]
+        }
+    return [by_code[code] for code in codes], {}
+
+
+def _document_number(case: EnforcementCase) -> str:
+    count = Notice.objects.filter(case=case).count() + 1
+    return f"{case.number.removesuffix('号')}之{count}号"
+
+
+@transaction.atomic
+def request_notices(
+    actor,
+    case: EnforcementCase,
+    *,
+    kind: str,
+    platforms="all",
+    respondent=None,
+    clue=None,
+    measure=None,
+    account: str = "",
+    amount=None,
+    freeze_mode: str = FreezeMode.AMOUNT,
+) -> list[Notice]:
+    """Ask one or all connected platforms to query, freeze, unfreeze, renew or deduct.
+
+    Checks the policy (handle), proportionality (a named respondent of this case with a valid
+    identity number; no wildcard; query rate limits), the over-freeze guard, and whether the
+    bureau head must approve first. Notices and audit entries are written in one transaction;
+    delivery is enqueued after commit.
+    """
+    case = EnforcementCase.objects.select_for_update().select_related("court").get(pk=case.pk)
+    require(actor, Action.HANDLE, case)
+    errors: dict[str, list[str]] = {}
+    if kind not in NoticeKind.values:
+        raise ValidationError({"kind": [_("通知类型须为 query、freeze、unfreeze、renew 或 deduct")]})
+    if not case.is_open:
+        raise ValidationError({"case": [_("已结案的案件不能发送协助执行通知书")]})
+    # the measure (unfreeze, renew) or clue names the respondent and the account
+    measure_obj = None
+    if kind in (NoticeKind.UNFREEZE, NoticeKind.RENEW):
+        measure_obj = (
+            Measure.objects.select_related("clue__platform", "clue__respondent")
+            .filter(pk=getattr(measure, "pk", measure), case=case)
+            .first()
+            if str(getattr(measure, "pk", measure) or "").isdigit()
+            else None
+        )
+        if measure_obj is None:
+            raise ValidationError({"measure": [_("请选择本案的一项措施")]})
+        if measure_obj.status != "active" or measure_obj.kind != "freeze":
+            raise ValidationError({"measure": [_("只能对有效的冻结措施发出解冻或续行通知")]})
+        if measure_obj.clue.platform_id is None:
+            raise ValidationError({"measure": [_("该措施的财产不在平台上")]})
+        clue = measure_obj.clue
+        platforms = [measure_obj.clue.platform.code]
+    clue_obj = None
+    if clue not in (None, ""):
+        clue_id = getattr(clue, "pk", clue)
+        clue_obj = (
+            PropertyClue.objects.select_related("platform", "respondent").filter(pk=clue_id, case=case).first()
+            if str(clue_id).isdigit()
+            else None
+        )
+        if clue_obj is None:
+            raise ValidationError({"clue": [_("线索不属于本案")]})
+        respondent = respondent or clue_obj.respondent_id
+        account = account or clue_obj.account
+        if platforms == "all" and clue_obj.platform_id and kind != NoticeKind.QUERY:
+            platforms = [clue_obj.platform.code]
+    party = None
+    respondent_id = getattr(respondent, "pk", respondent)
+    if respondent_id in (None, "", "*"):
+        errors["respondent"] = [_("须指明本案的一名被执行人，不允许概括查询")]
+    else:
+        link = (
+            CaseParty.objects.filter(case=case, role=CasePartyRole.RESPONDENT, party_id=respondent_id)
+            .select_related("party")
+            .first()
+            if str(respondent_id).isdigit()
+            else None
+        )
+        party = link.party if link else None
+        if party is None:
+            errors["respondent"] = [_("被执行人须为本案的被执行人")]
+        elif not party.identifier:
+            errors["respondent"] = [_("被执行人须有有效的身份证号或统一社会信用代码")]
+    account = (account or "").strip()
+    if kind in (NoticeKind.FREEZE, NoticeKind.DEDUCT, NoticeKind.UNFREEZE, NoticeKind.RENEW) and not account:
+        errors["account"] = [_("冻结、扣划、解冻和续行须指明账户")]
+    if account and any(ch in account for ch in "*%?"):
+        errors["account"] = [_("账户不能使用通配符")]
+    if freeze_mode not in FreezeMode.values:
+        errors["freeze_mode"] = [_("冻结方式须为 amount（限额冻结）或 block_outflow（只进不出）")]
+    value = None
+    if kind in (NoticeKind.FREEZE, NoticeKind.DEDUCT):
+        if amount in (None, ""):
+            errors["amount"] = [_("冻结和扣划须填写金额")]
+        else:
+            try:
+                value = parse_money(amount, "amount", _("金额"))
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    elif measure_obj is not None:
+        value = measure_obj.amount
+    connectors, platform_errors = _enabled_connectors(kind, platforms)
+    errors.update(platform_errors)
+    if errors:
+        raise ValidationError(errors)
+    if kind == NoticeKind.FREEZE:
+        # the whole request (one notice per platform) must fit the guard, with pending freezes
+        total = value * len(connectors)
+        allowed = guard_freeze(case, total, pending=_pending_amount(case, NoticeKind.FREEZE))
+        assert allowed == total
+    if kind == NoticeKind.DEDUCT:
+        room = case.amount_outstanding - _pending_amount(case, NoticeKind.DEDUCT)
+        if value * len(connectors) > room:
+            raise ValidationError(
+                {"amount": [_("扣划金额超过未履行金额（扣除在途扣划后为 ¥%(room)s）") % {"room": max(room, 0)}]}
+            )
+    if kind == NoticeKind.QUERY:
+        _check_query_rate(actor, case, connectors)
+    needs_approval = kind in settings.NOTICE_APPROVAL_KINDS and not can(actor, Action.APPROVE, case)
+    now = timezone.now()
+    batch = uuid.uuid4()
+    notices = []
+    for connector in connectors:
+        notice = Notice.objects.create(
+            case=case,
+            platform=connector.platform,
+            kind=kind,
+            batch=batch,
+            respondent=party,
+            holder_name=party.name,
+            holder_id=party.identifier,
+            clue=clue_obj,
+            measure=measure_obj,
+            account=account,
+            amount=value,
+            freeze_mode=freeze_mode if kind == NoticeKind.FREEZE else "",
+            document_number=_document_number(case),
+            requested_by=actor,
+            approved_by=None if needs_approval else actor,
+            approved_at=None if needs_approval else now,
+            idempotency_key=f"ntc_{uuid.uuid4().hex}",
+            state=NoticeState.AWAITING_APPROVAL if needs_approval else NoticeState.QUEUED,
+            queued_at=None if needs_approval else now,
+        )
+        audit.record(
+            actor,
+            "notice.request",
+            notice,
+            case=case,
+            payload={
+                "kind": kind,
+                "platform": connector.platform.code,
+                "respondent": party.pk,
+                "account": account,
+                "amount": str(value) if value is not None else None,
+                "key": notice.idempotency_key,
+                "state": notice.state,
+            },
+        )
+        notices.append(notice)
+    platforms_text = "、".join(n.platform.name for n in notices)
+    add_event(
+        case,
+        actor,
+        "notice",
+        _("%(kind)s：%(platforms)s%(approval)s")
+        % {
+            "kind": NoticeKind(kind).label,
+            "platforms": platforms_text,
+            "approval": _("（待审批）") if needs_approval else "",
+        },
+        batch=str(batch),
+    )
+    _enqueue_after_commit([n.pk for n in notices if n.state == NoticeState.QUEUED])
+    return notices
+
+
+def _check_query_rate(actor, case, connectors) -> None:
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    recent = Notice.objects.filter(kind=NoticeKind.QUERY, created_at__gte=hour_ago)
+    per_platform = dict(
+        recent.filter(case=case).values_list("platform_id").annotate(n=Count("id")).values_list("platform_id", "n")
+    )
+    crowded = [
+        c.platform.name for c in connectors if per_platform.get(c.platform_id, 0) >= settings.QUERY_RATE_PER_CASE_HOUR
+    ]
+    if crowded:
+        raise ValidationError(
+            {
+                "platforms": [
+                    _("本案一小时内对以下平台的查询已达上限（%(n)d次）：%(names)s")
+                    % {"n": settings.QUERY_RATE_PER_CASE_HOUR, "names": "、".join(crowded)}
+                ]
+            }
+        )
+    if recent.filter(requested_by=actor).count() + len(connectors) > settings.QUERY_RATE_PER_USER_HOUR:
+        raise ValidationError(
+            {"platforms": [_("您一小时内的查询已达上限（%(n)d次）") % {"n": settings.QUERY_RATE_PER_USER_HOUR}]}
+        )
+
+
+def _enqueue_after_commit(notice_ids: list[int]) -> None:
+    if not notice_ids:
+        return
+
+    def send():
+        from .tasks import deliver_notice
+
+        for notice_id in notice_ids:
+            deliver_notice.delay(notice_id)
+
+    transaction.on_commit(send)
+
+
+def _lock_notice(notice) -> Notice:
+    return (
+        Notice.objects.select_for_update()
+        .select_related("case__court", "platform")
+        .get(pk=getattr(notice, "pk", notice))
+    )
+
+
+@transaction.atomic
+def approve_notice(actor, notice: Notice) -> Notice:
+    """The bureau head of the case's court approves a freeze or deduction; it is then queued."""
+    notice = _lock_notice(notice)
+    require(actor, Action.APPROVE, notice.case)
+    if notice.state != NoticeState.AWAITING_APPROVAL:
+        raise ValidationError({"state": [_("只有待审批的通知可以审批")]})
+    if notice.kind == NoticeKind.FREEZE:
+        others = _pending_amount(notice.case, NoticeKind.FREEZE) - notice.amount
+        guard_freeze(notice.case, notice.amount, pending=others)
+    now = timezone.now()
+    notice.state, notice.approved_by, notice.approved_at, notice.queued_at = NoticeState.QUEUED, actor, now, now
+    notice.save(update_fields=["state", "approved_by", "approved_at", "queued_at"])
+    add_event(
+        notice.case,
+        actor,
+        "notice_approved",
+        _("批准%(kind)s（%(platform)s）") % {"kind": notice.get_kind_display(), "platform": notice.platform.name},
+    )
+    audit.record(actor, "notice.approve", notice, case=notice.case)
+    _enqueue_after_commit([notice.pk])
+    return notice
+
+
+@transaction.atomic
+def cancel_notice(actor, notice: Notice, *, reason: str) -> Notice:
+    notice = _lock_notice(notice)
+    require(actor, Action.HANDLE, notice.case)
+    if notice.state not in (NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.FAILED):
+        raise ValidationError({"state": [_("已发出的通知不能撤销")]})
+    _end(notice, NoticeState.CANCELLED, reason=reason or _("承办人撤销"), actor=actor)
+    return notice
+
+
+@transaction.atomic
+def replay_notice(actor, notice: Notice) -> Notice:
+    """Send a failed notice again with the same idempotency key (the platform will not repeat it)."""
+    notice = _lock_notice(notice)
+    require(actor, Action.HANDLE, notice.case)
+    if notice.state != NoticeState.FAILED:
+        raise ValidationError({"state": [_("只有失败的通知可以重发")]})
+    notice.state, notice.next_attempt_at, notice.queued_at, notice.ended_at = (
+        NoticeState.QUEUED,
+        None,
+        timezone.now(),
+        None,
+    )
+    notice.attempts = 0
+    notice.save(update_fields=["state", "next_attempt_at", "queued_at", "ended_at", "attempts"])
+    audit.record(actor, "notice.replay", notice, case=notice.case, payload={"key": notice.idempotency_key})
+    _enqueue_after_commit([notice.pk])
+    return notice
+
+
+def _end(notice: Notice, state: str, *, reason: str = "", actor=None, result=None) -> None:
+    notice.state = state
+    notice.ended_at = timezone.now()
+    fields = ["state", "ended_at"]
+    if state == NoticeState.CANCELLED:
+        notice.cancel_reason = reason[:255]
+        fields.append("cancel_reason")
+    if state == NoticeState.FAILED:
+        notice.last_error = reason[:500]
+        fields.append("last_error")
+    if result is not None:
+        notice.result = result
+        fields.append("result")
+    if state in (NoticeState.COMPLETED, NoticeState.REJECTED):
+        notice.completed_at = notice.ended_at
+        fields.append("completed_at")
+    notice.save(update_fields=fields)
+    audit.record(actor, f"notice.{state}", notice, case=notice.case, payload={"reason": reason})
+
+
+# --------------------------------------------------------------------------------------------
+# delivery (worker)
+# --------------------------------------------------------------------------------------------
+
+
+def retry_delay(attempt: int, retry_after: float | None = None, rand=random.random) -> float:
+    """Seconds before attempt ``attempt + 1``: base × 3^(attempt-1), capped, with 50–100 % jitter.
+    With the defaults: ~2 s, 6 s, 18 s, 1 min, 3 min, 8 min, 24 min, 73 min, 3.6 h, then 4 h."""
+    raw = min(settings.NOTICE_RETRY_CAP_S, settings.NOTICE_RETRY_BASE_S * 3 ** (attempt - 1))
+    delay = raw * (0.5 + 0.5 * rand())
+    return max(delay, retry_after or 0.0)
+
+
+def _claim(notice_id: int) -> Notice | None:
+    """Compare-and-set queued → sending; only one worker wins, whatever the broker delivered twice."""
+    now = timezone.now()
+    claimed = (
+        Notice.objects.filter(pk=notice_id, state=NoticeState.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(state=NoticeState.SENDING, sent_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    return Notice.objects.select_related("case__court", "platform__connector", "respondent", "requested_by").get(
+        pk=notice_id
+    )
+
+
+def _payload(notice: Notice) -> dict:
+    body = {
+        "notice_id": notice.idempotency_key,
+        "kind": notice.kind,
+        "holder_id": notice.holder_id,
+        "holder_name": notice.holder_name,
+        "case_number": notice.case.number,
+        "court": notice.case.court.name,
+        "document_number": notice.document_number,
+        "callback_url": settings.CALLBACK_BASE_URL.rstrip("/")
+        + reverse("api-notice-callback", kwargs={"code": notice.platform.code}),
+    }
+    if notice.account:
+        body["account"] = notice.account
+    if notice.amount is not None and notice.kind in (NoticeKind.FREEZE, NoticeKind.DEDUCT):
+        body["amount"] = str(notice.amount)
+    if notice.kind == NoticeKind.FREEZE:
+        body["freeze_mode"] = notice.freeze_mode
+    return body
+
+
+def deliver(notice_id: int) -> str:
+    """Deliver one notice: claim it, re-check the policy, sign, send, record the attempt, move on.
+    Safe to run twice or concurrently: the claim is a compare-and-set."""
+    with transaction.atomic():
+        notice = _claim(notice_id)
+        if notice is None:
+            return "skipped"
+        reason = _still_allowed(notice)
+        if reason:
+            _end(notice, NoticeState.CANCELLED, reason=reason)
+            add_event(notice.case, None, "notice_cancelled", _("通知已撤销：%(reason)s") % {"reason": reason})
+            return "cancelled"
+    connector = notice.platform.connector
+    started = timezone.now()
+    try:
+        answer = transport.post_signed(
+            f"{connector.base_url}/notices",
+            key_id=connector.key_id,
+            secret=crypto.decrypt(connector.secret_encrypted),
+            msg_id=notice.idempotency_key,
+            payload=_payload(notice),
+            timeout_s=connector.timeout_s,
+        )
+    except transport.DeliveryError as exc:
+        return _record_failure(notice, connector, started, exc)
+    return _record_answer(notice, started, answer)
+
+
+def _still_allowed(notice: Notice) -> str:
+    """Why a queued notice must not go out any more ('' when it may)."""
+    if not notice.case.is_open:
+        return _("案件已结案或已移送")
+    if not can(notice.requested_by, Action.HANDLE, notice.case):
+        return _("申请人已不再承办本案")
+    connector = getattr(notice.platform, "connector", None)
+    if connector is None or not connector.enabled or notice.kind not in connector.capabilities:
+        return _("平台连接器已停用")
+    return ""
+
+
+@transaction.atomic
+def _record_failure(notice: Notice, connector: Connector, started, exc: transport.DeliveryError) -> str:
+    notice = _lock_notice(notice)
+    DeliveryAttempt.objects.create(
+        notice=notice,
+        number=notice.attempts,
+        started_at=started,
+        duration_ms=exc.duration_ms,
+        http_status=exc.http_status,
+        error_class=exc.error_class,
+        outcome="retry" if exc.retryable else "failed",
+        response_excerpt=exc.excerpt[:500],
+    )
+    if notice.state != NoticeState.SENDING:
+        return "stale"  # a callback or the sweeper moved it on meanwhile
+    if not exc.retryable or notice.attempts >= connector.max_attempts:
+        reason = (
+            exc.error_class
+            if not exc.retryable
+            else _("重试%(n)d次后仍失败：%(err)s") % {"n": notice.attempts, "err": exc.error_class}
+        )
+        _end(notice, NoticeState.FAILED, reason=f"{reason} {exc.excerpt[:200]}".strip())
+        add_event(
+            notice.case,
+            None,
+            "notice_failed",
+            _("%(kind)s（%(platform)s）发送失败")
+            % {"kind": notice.get_kind_display(), "platform": notice.platform.name},
+        )
+        return "failed"
+    delay = retry_delay(notice.attempts, exc.retry_after)
+    notice.state = NoticeState.QUEUED
+    notice.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
+    notice.last_error = exc.error_class
+    notice.save(update_fields=["state", "next_attempt_at", "last_error"])
+    if delay <= settings.NOTICE_COUNTDOWN_LIMIT_S:
+        notice_id = notice.pk
+
+        def later():
+            from .tasks import deliver_notice
+
+            deliver_notice.apply_async((notice_id,), countdown=delay)
+
+        transaction.on_commit(later)
+    return "retry"
+
+
+@transaction.atomic
+def _record_answer(notice: Notice, started, answer: transport.Answer) -> str:
+    notice = _lock_notice(notice)
+    status = answer.body.get("status")
+    accepted = answer.http_status == 202 or status == "accepted"
+    DeliveryAttempt.objects.create(
+        notice=notice,
+        number=notice.attempts,
+        started_at=started,
+        duration_ms=answer.duration_ms,
+        http_status=answer.http_status,
+        outcome="acknowledged" if accepted else "done",
+        response_excerpt=answer.excerpt[:500],
+    )
+    if notice.state != NoticeState.SENDING:
+        return "stale"
+    if accepted:
+        notice.state, notice.acknowledged_at = NoticeState.ACKNOWLEDGED, timezone.now()
+        notice.save(update_fields=["state", "acknowledged_at"])
+        audit.record(None, "notice.acknowledged", notice, case=notice.case)
+        return "acknowledged"
+    notice.acknowledged_at = notice.acknowledged_at or timezone.now()
+    notice.save(update_fields=["acknowledged_at"])
+    return _conclude(notice, status, answer.body.get("result") or {})
+
+
+def _conclude(notice: Notice, status: str, result: dict) -> str:
+    """The platform's final answer: record it and ingest the result (inside the caller's transaction)."""
+    if status == "completed":
+        try:
+            ingest_result(notice, result)
+        except ValidationError as exc:
+            result = {**result, "ingest_error": exc.messages}
+        _end(notice, NoticeState.COMPLETED, result=result)
+        return "completed"
+    _end(notice, NoticeState.REJECTED, result=result, reason=str(result.get("reason", ""))[:255])
+    add_event(
+        notice.case,
+        None,
+        "notice_rejected",
+        _("%(platform)s拒绝了%(kind)s") % {"platform": notice.platform.name, "kind": notice.get_kind_display()},
+    )
+    return "rejected"
+
+
+def ingest_result(notice: Notice, result: dict) -> None:
+    """Turn a platform's answer into clues, measures and money recovered (system actor)."""
+    case, platform, party = notice.case, notice.platform, notice.respondent
+    if notice.kind == NoticeKind.QUERY:
+        for row in result.get("accounts", []):
+            clue_services.record_finding(
+                case,
+                respondent=party,
+                platform=platform,
+                account=str(row.get("account", "")),
+                asset_kind=str(row.get("asset_kind", "")),
+                balance=row.get("balance", "0"),
+            )
+        return
+    account = str(result.get("account") or notice.account)
+    if notice.kind == NoticeKind.FREEZE:
+        frozen = Decimal(str(result.get("amount_frozen", "0")))
+        if frozen > 0:
+            clue = notice.clue or clue_services.record_finding(
+                case,
+                respondent=party,
+                platform=platform,
+                account=account,
+                asset_kind="platform_balance",
+                balance=frozen,
+            )
+            measure = clue_services.record_measure(
+                None, case, clue=clue, kind="freeze", amount=frozen, enforce_guard=False
+            )
+            Notice.objects.filter(pk=notice.pk).update(measure=measure)
+    elif notice.kind == NoticeKind.UNFREEZE and notice.measure_id:
+        clue_services.release_measure(None, notice.measure, reason=_("平台已解冻"))
+    elif notice.kind == NoticeKind.RENEW and notice.measure_id:
+        clue_services.renew_measure(None, notice.measure)
+    elif notice.kind == NoticeKind.DEDUCT:
+        deducted = Decimal(str(result.get("amount_deducted", "0")))
+        if deducted > 0:
+            clue = notice.clue or clue_services.record_finding(
+                case,
+                respondent=party,
+                platform=platform,
+                account=account,
+                asset_kind="platform_balance",
+                balance=deducted,
+            )
+            clue_services.record_measure(None, case, clue=clue, kind="deduct", amount=deducted)
+
+
+@transaction.atomic
+def receive_callback(platform_code: str, headers, body: bytes) -> str:
+    """A signed asynchronous answer from a platform. Replays are ignored."""
+    connector = Connector.objects.select_related("platform").filter(platform__code=platform_code).first()
+    if connector is None:
+        raise signing.SignatureError("unknown_platform", "unknown platform")
+    signing.verify(
+        {connector.key_id: connector_secrets(connector)}, headers, body, tolerance_s=settings.SIGNATURE_TOLERANCE_S
+    )
+    try:
+        data = json.loads(body)
+        key = str(data["notice_id"])
+        status = str(data["status"])
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError({"body": [_("回调内容格式错误")]}) from None
+    notice = (
+        Notice.objects.select_for_update()
+        .select_related("case__court", "platform")
+        .filter(idempotency_key=key, platform=connector.platform)
+        .first()
+    )
+    if notice is None:
+        raise ValidationError({"notice_id": [_("通知不存在")]})
+    if notice.state in TERMINAL_STATES:
+        return "replayed"
+    if notice.state not in (NoticeState.SENDING, NoticeState.ACKNOWLEDGED):
+        return "ignored"
+    if status not in ("completed", "rejected"):
+        raise ValidationError({"status": [_("状态须为 completed 或 rejected")]})
+    notice.acknowledged_at = notice.acknowledged_at or timezone.now()
+    notice.save(update_fields=["acknowledged_at"])
+    return _conclude(notice, status, data.get("result") or {})
+
+
+def sweep(now=None) -> int:
+    """Re-enqueue notices left behind: queued and due (a lost task or a long back-off), or stuck
+    in sending past the timeout (a killed worker). The platform's idempotency makes a repeat safe."""
+    from .tasks import deliver_notice
+
+    now = now or timezone.now()
+    stuck_before = now - dt.timedelta(seconds=settings.NOTICE_SENDING_TIMEOUT_S)
+    with transaction.atomic():
+        Notice.objects.filter(state=NoticeState.SENDING, sent_at__lt=stuck_before).update(
+            state=NoticeState.QUEUED, next_attempt_at=None, last_error="requeued_after_timeout"
+        )
+    grace = now - dt.timedelta(seconds=5)  # leave fresh rows to their on_commit enqueue
+    due = list(
+        Notice.objects.filter(state=NoticeState.QUEUED)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, queued_at__lt=grace))
+        .values_list("pk", flat=True)[:1000]
+    )
+    for notice_id in due:
+        deliver_notice.delay(notice_id)
+    return len(due)

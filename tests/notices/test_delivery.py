@@ -1,0 +1,112 @@
+"""Notices delivered to the real stand-in platform process and their results ingested."""
+
+from decimal import Decimal
+
+import pytest
+
+from clues.models import Measure, PropertyClue
+from enforcement.models import AuditEntry
+from platforms import services
+from platforms.models import DeliveryAttempt, Notice, NoticeState
+from tests.clues.factories import PlatformFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory
+from tests.notices.conftest import COMPANY_USCC, holding, platform_config
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def company():
+    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
+
+
+@pytest.fixture
+def case(cast, company):
+    return EnforcementCaseFactory(
+        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("500000.00")
+    )
+
+
+def test_query_of_all_platforms_turns_holdings_into_clues(cast, case, company, mock_platforms, sysadmin):
+    config = {
+        "taobao": platform_config("taobao", holdings=[holding("tb-1", "1200.50"), holding("tb-2", "300.00")]),
+        "alipay": platform_config("alipay", holdings=[holding("ali-1", "88000.00", kind="payment_account")]),
+        "jd": platform_config("jd"),
+    }
+    mock = mock_platforms(config)
+    for code in config:
+        mock.connect(sysadmin, PlatformFactory(code=code, name=code))
+
+    notices = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    assert {n.platform.code for n in notices} == set(config)
+    assert {n.state for n in notices} == {NoticeState.QUEUED}
+
+    assert sorted(services.deliver(n.pk) for n in notices) == ["completed"] * 3
+    found = {c.account: c for c in PropertyClue.objects.filter(case=case)}
+    assert set(found) == {"tb-1", "tb-2", "ali-1"}
+    assert found["ali-1"].estimated_value == Decimal("88000.00")
+    assert found["ali-1"].kind == "payment_account" and found["ali-1"].source == "platform_query"
+    assert DeliveryAttempt.objects.filter(notice__case=case, outcome="done").count() == 3
+    ledger = mock.ledger("taobao")["requests"]
+    assert [r["kind"] for r in ledger] == ["query"] and ledger[0]["replayed"] is False
+
+    # the same notice delivered again (a duplicate task) is skipped, not sent twice
+    assert services.deliver(notices[0].pk) == "skipped"
+    assert len(mock.ledger(notices[0].platform.code)["requests"]) == 1
+
+
+def test_freeze_holds_at_most_the_balance_and_becomes_a_measure(cast, case, company, mock_platforms, sysadmin):
+    mock = mock_platforms({"alipay": platform_config("alipay", holdings=[holding("ali-1", "30000.00")])})
+    mock.connect(sysadmin, PlatformFactory(code="alipay", name="支付宝"))
+
+    (notice,) = services.request_notices(
+        cast.head, case, kind="freeze", platforms=["alipay"], respondent=company.pk, account="ali-1",
+        amount="50000.00",
+    )
+    assert notice.state == NoticeState.QUEUED  # the bureau head's own freeze needs no approval
+    assert services.deliver(notice.pk) == "completed"
+    notice.refresh_from_db()
+    assert notice.result["amount_frozen"] == "30000.00"
+    measure = Measure.objects.get(case=case)
+    assert (measure.kind, measure.amount, measure.status) == ("freeze", Decimal("30000.00"), "active")
+    assert notice.measure_id == measure.pk
+    assert mock.ledger("alipay")["holds"][0]["amount"] == "30000.00"
+
+
+def test_judges_freeze_waits_for_approval_then_goes_out(cast, case, company, mock_platforms, sysadmin):
+    mock = mock_platforms({"alipay": platform_config("alipay", holdings=[holding("ali-1", "30000.00")])})
+    mock.connect(sysadmin, PlatformFactory(code="alipay", name="支付宝"))
+    (notice,) = services.request_notices(
+        cast.assigned, case, kind="freeze", platforms=["alipay"], respondent=company.pk, account="ali-1",
+        amount="1000.00",
+    )
+    assert notice.state == NoticeState.AWAITING_APPROVAL
+    assert services.deliver(notice.pk) == "skipped"
+    assert mock.ledger("alipay")["requests"] == []
+    services.approve_notice(cast.head, notice)
+    assert services.deliver(notice.pk) == "completed"
+    assert Measure.objects.get(case=case).amount == Decimal("1000.00")
+
+
+def test_a_notice_whose_judge_was_unassigned_is_cancelled_not_sent(cast, case, company, mock_platforms, sysadmin):
+    from enforcement.services import assign_judges
+
+    mock = mock_platforms({"jd": platform_config("jd")})
+    mock.connect(sysadmin, PlatformFactory(code="jd", name="京东"))
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assign_judges(cast.head, case, [cast.colleague.pk])
+    assert services.deliver(notice.pk) == "cancelled"
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.CANCELLED and "承办" in notice.cancel_reason
+    assert mock.ledger("jd")["requests"] == []
+
+
+def test_denied_request_writes_and_queues_nothing(cast, case, company, mock_platforms, sysadmin):
+    from django.http import Http404
+
+    mock = mock_platforms({"jd": platform_config("jd")})
+    mock.connect(sysadmin, PlatformFactory(code="jd", name="京东"))
+    audit_before = AuditEntry.objects.count()
+    with pytest.raises(Http404):
+        services.request_notices(cast.outsider, case, kind="query", platforms="all", respondent=company.pk)
+    assert Notice.objects.count() == 0 and AuditEntry.objects.count() == audit_before
