@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("clues.api.urls")),
     path("api/v1/", include("platforms.api.urls")),
     path("api/v1/", include("enforcement.api.urls")),
+    path("", include("clues.urls")),
     path("", include("enforcement.urls")),
 ]
 

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from clues.presenters import workbench_panels
+
 from . import periods, queries, services
 from .forms import (
     AssignForm,
@@ -99,7 +101,8 @@ def home(request):
 @case_worker_required
 def workbench(request):
     page = page_of(request, queries.my_open_cases(request.user))
-    return render(request, "enforcement/workbench.html", {"page": page, "today": timezone.localdate()})
+    context = {"page": page, "today": timezone.localdate(), **workbench_panels(request.user)}
+    return render(request, "enforcement/workbench.html", context)
 
 
 def visible_courts(user) -> list[Court]:

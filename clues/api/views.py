@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -11,8 +10,8 @@ from rest_framework.response import Response
 
 from clues import queries, services
 from clues.models import LiveSeizureVisit, Measure, PropertyClue
-from enforcement import audit
-from enforcement.permissions import Action, can, get_case, require
+from clues.presenters import clue_context
+from enforcement.permissions import Action, get_case, require
 
 from .serializers import (
     ClueInputSerializer,
@@ -36,15 +35,7 @@ def _parse(serializer_class, data):
 
 def _clue_context(request, case, clues) -> dict:
     """Other courts for the listed assets in one query; audit reads of sensitive clue content."""
-    may_read_file = can(request.user, Action.VIEW_FILE, case)
-    sensitive = [clue.pk for clue in clues if clue.is_sensitive]
-    if sensitive and may_read_file:
-        with transaction.atomic():
-            audit.record(request.user, "clue.sensitive_read", case, case=case, payload={"clues": sensitive})
-    return {
-        "may_read_file": may_read_file,
-        "other_courts": services.other_courts_many({c.asset_key for c in clues}, case.pk),
-    }
+    return clue_context(request.user, case, clues)
 
 
 def _object_in_visible_case(request, model, pk, action, related="case"):

@@ -29,6 +29,29 @@
     }
   });
 
+  // Clue form: the kind select offers only the kinds of the chosen category (options carry
+  // data-category; the service checks the pair again).
+  function filterKinds(category) {
+    var form = category.form;
+    var kind = form && form.querySelector("select[name='" + category.dataset.kindFilter + "']");
+    if (!kind) { return; }
+    var firstVisible = null;
+    Array.prototype.forEach.call(kind.options, function (option) {
+      var match = !option.dataset.category || option.dataset.category === category.value;
+      option.hidden = !match;
+      option.disabled = !match;
+      if (match && firstVisible === null) { firstVisible = option; }
+    });
+    var selected = kind.options[kind.selectedIndex];
+    if ((!selected || selected.disabled) && firstVisible) { kind.value = firstVisible.value; }
+  }
+  document.querySelectorAll("select[data-kind-filter]").forEach(filterKinds);
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-kind-filter]")) {
+      filterKinds(event.target);
+    }
+  });
+
   // Confirm buttons that change a case's status.
   document.addEventListener("submit", function (event) {
     var message = event.target.dataset.confirm;

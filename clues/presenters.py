@@ -1,0 +1,53 @@
+"""How clues are shown to a reader, shared by the API and the HTML pages.
+
+Data-category clues hold personal information: only users who may read the case file see their
+content, and every such read is audited. The other courts holding the same assets are found with
+one query for the whole list.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from enforcement import audit
+from enforcement.permissions import Action, can
+
+from . import services
+
+MASK = "***"
+# The fields of a data-category clue that are personal information.
+SENSITIVE_FIELDS = ("account", "registry", "notes", "estimated_value")
+
+
+def clue_context(user, case, clues) -> dict:
+    """``may_read_file`` and ``other_courts`` (by asset key) for ``clues`` of ``case``; records the
+    audited read of sensitive clue content when the user may see it."""
+    may_read_file = can(user, Action.VIEW_FILE, case)
+    sensitive = [clue.pk for clue in clues if clue.is_sensitive]
+    if sensitive and may_read_file:
+        with transaction.atomic():
+            audit.record(user, "clue.sensitive_read", case, case=case, payload={"clues": sensitive})
+    return {
+        "may_read_file": may_read_file,
+        "other_courts": services.other_courts_many({clue.asset_key for clue in clues}, case.pk),
+    }
+
+
+def is_masked(clue, may_read_file: bool) -> bool:
+    return clue.is_sensitive and not may_read_file
+
+
+WORKBENCH_ROWS = 20
+
+
+def workbench_panels(user) -> dict:
+    """The clue and measure panels of the workbench: a fixed number of queries whatever the rows."""
+    from . import queries
+
+    return {
+        "clues_to_verify": list(queries.clues_to_verify(user)[:WORKBENCH_ROWS]),
+        "expiring_measures": list(queries.expiring_measures(user)[:WORKBENCH_ROWS]),
+        "reminders": list(queries.reminders_for(user).select_related("measure__clue__platform")[:WORKBENCH_ROWS]),
+        "visits_due": list(queries.visits_due_for(user)[:WORKBENCH_ROWS]),
+        "panel_rows": WORKBENCH_ROWS,
+    }

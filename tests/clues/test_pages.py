@@ -1,0 +1,654 @@
+"""The clue and measure pages: the permission matrix through pages and POST actions, what the tabs
+show (核实期限, exact 到期日 and days-left badges, 轮候, other courts), masking of data clues, field
+errors that write nothing, workbench panels, navigation pages and query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from clues import services
+from clues.models import ClueStatus, LiveSeizureVisit, Measure, MeasureStatus, PropertyClue
+from enforcement.models import AuditEntry, Role
+from enforcement.permissions import Action
+from tests.clues.factories import add_clue, add_measure, case_in, counts, respondent_of, twin_of
+from tests.factories import EnforcementCaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# relation to cast.case -> actions allowed (the same table as the policy tests)
+ALLOWED = {
+    "assigned": {Action.VIEW, Action.VIEW_FILE, Action.HANDLE},
+    "colleague": set(),
+    "head": set(Action),
+    "supervisor": {Action.VIEW, Action.VIEW_FILE},
+    "high_supervisor": {Action.VIEW, Action.VIEW_FILE},
+    "sibling_head": set(),
+    "outsider": set(),
+    "other_supervisor": set(),
+    "admin": set(),
+    "superuser": set(),
+}
+
+
+def expected_status(who: str, action: Action, ok: int) -> int:
+    if action in ALLOWED[who]:
+        return ok
+    return 403 if Action.VIEW in ALLOWED[who] else 404
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+@pytest.fixture
+def world(cast, alipay):
+    """On cast.case: a pending clue, a second pending clue, an active freeze (on a third clue) and
+    a live seizure on goods with a visit scheduled for today."""
+    case, judge = cast.case, cast.assigned
+    pending = add_clue(judge, case, platform=alipay, account="ZFB-PENDING")
+    other = add_clue(judge, case, platform=alipay, account="ZFB-OTHER")
+    frozen_clue = add_clue(judge, case, platform=alipay, account="ZFB-FROZEN")
+    freeze = add_measure(judge, case, frozen_clue, amount="1000.00")
+    goods = add_clue(judge, case, category="traditional", kind="movables", account="仓库A-货架3", registry="雨湖区仓库")
+    live = add_measure(judge, case, goods, kind="live_seizure")
+    visit = services.schedule_visit(judge, live, scheduled_on=today())
+    return {"pending": pending, "other": other, "freeze": freeze, "live": live, "visit": visit, "clue": frozen_clue}
+
+
+def url(name: str, cast, *args) -> str:
+    return reverse(name, args=[cast.case.pk, *args])
+
+
+# name -> (action needed, success status, method, url builder, data builder)
+PAGE_ACTIONS = {
+    "clues_tab": (Action.VIEW, 200, "get", lambda c, w: url("case_clues", c), None),
+    "measures_tab": (Action.VIEW, 200, "get", lambda c, w: url("case_measures", c), None),
+    "add_clue": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("case_clues", c),
+        lambda c, w: {
+            "respondent": respondent_of(c.case).pk,
+            "category": "funds",
+            "kind": "platform_balance",
+            "platform": "alipay",
+            "account": "ZFB-NEW",
+            "source": "applicant",
+            "received_on": today().isoformat(),
+        },
+    ),
+    "verify": (Action.HANDLE, 302, "post", lambda c, w: url("clue_verify", c, w["pending"].pk), lambda c, w: {}),
+    "invalidate": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("clue_invalidate", c, w["other"].pk),
+        lambda c, w: {"reason": "账户已注销"},
+    ),
+    "record_measure": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("case_measures", c),
+        lambda c, w: {"clue": w["pending"].pk, "kind": "freeze", "amount": "500.00"},
+    ),
+    "renew": (Action.HANDLE, 302, "post", lambda c, w: url("measure_renew", c, w["freeze"].pk), lambda c, w: {}),
+    "release": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("measure_release", c, w["freeze"].pk),
+        lambda c, w: {"reason": "被执行人已提供担保"},
+    ),
+    "schedule_visit": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("measure_visit", c, w["live"].pk),
+        lambda c, w: {"scheduled_on": (today() + dt.timedelta(days=10)).isoformat()},
+    ),
+    "record_visit": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("visit_record", c, w["visit"].pk),
+        lambda c, w: {"visited_on": today().isoformat(), "count": "120", "condition": "完好", "notes": "货物齐全"},
+    ),
+    "proceeds": (
+        Action.HANDLE,
+        302,
+        "post",
+        lambda c, w: url("measure_proceeds", c, w["live"].pk),
+        lambda c, w: {"amount": "5000.00"},
+    ),
+}
+
+
+@pytest.mark.parametrize("who", sorted(ALLOWED))
+@pytest.mark.parametrize("page", sorted(PAGE_ACTIONS))
+def test_permission_matrix_through_pages(client, cast, world, who, page):
+    action, ok, method, url_of, data_of = PAGE_ACTIONS[page]
+    client.force_login(getattr(cast, who))
+    before = counts()
+    target = url_of(cast, world)
+    response = client.get(target) if method == "get" else client.post(target, data_of(cast, world))
+    expected = expected_status(who, action, ok)
+    assert response.status_code == expected, (who, page, response.status_code)
+    after = counts()
+    if expected != ok or method == "get":
+        # Refused, or only read (no sensitive clue here): nothing written, not even an audit entry.
+        assert after == before, f"{who} changed something through {page}"
+    else:
+        assert after["AuditEntry"] > before["AuditEntry"]
+        tab = "case_clues" if page in ("add_clue", "verify", "invalidate") else "case_measures"
+        assert response["Location"] == reverse(tab, args=[cast.case.pk])
+
+
+def test_post_effects_when_allowed(client, cast, world):
+    client.force_login(cast.assigned)
+    for page in ("verify", "invalidate", "record_measure", "schedule_visit", "record_visit"):
+        _, ok, _, url_of, data_of = PAGE_ACTIONS[page]
+        assert client.post(url_of(cast, world), data_of(cast, world)).status_code == ok, page
+    assert PropertyClue.objects.get(pk=world["pending"].pk).status == ClueStatus.UNDER_MEASURE
+    other = PropertyClue.objects.get(pk=world["other"].pk)
+    assert other.status == ClueStatus.INVALID and other.invalid_reason == "账户已注销"
+    assert Measure.objects.filter(clue=world["pending"], kind="freeze", amount=Decimal("500.00")).exists()
+    visit = LiveSeizureVisit.objects.get(pk=world["visit"].pk)
+    assert (visit.visited_on, visit.count, visit.condition) == (today(), 120, "完好")
+    assert LiveSeizureVisit.objects.filter(measure=world["live"], scheduled_on=today() + dt.timedelta(days=10)).exists()
+
+    assert client.post(url("measure_renew", cast, world["freeze"].pk)).status_code == 302
+    renewal = Measure.objects.get(renewed_from=world["freeze"])
+    assert renewal.effective_on == world["freeze"].expires_on + dt.timedelta(days=1)
+    html = client.get(url("case_measures", cast)).content.decode()
+    assert "续行自" in html and "已续行至" in html and renewal.expires_on.isoformat() in html
+
+    assert client.post(url("measure_proceeds", cast, world["live"].pk), {"amount": "5000.00"}).status_code == 302
+    cast.case.refresh_from_db()
+    assert cast.case.amount_recovered == Decimal("5000.00")
+    assert Measure.objects.get(pk=world["live"].pk).status == MeasureStatus.COMPLETED
+
+    response = client.post(url("measure_release", cast, world["freeze"].pk), {"reason": "已提供担保"})
+    assert response.status_code == 302
+    released = Measure.objects.get(pk=world["freeze"].pk)
+    assert released.status == MeasureStatus.RELEASED and released.release_reason == "已提供担保"
+
+
+@pytest.mark.parametrize("name", ["case_clues", "case_measures"])
+def test_unknown_case_and_foreign_objects_404(client, cast, world, name):
+    client.force_login(cast.assigned)
+    assert client.get(reverse(name, args=[999999])).status_code == 404
+    other, judge = case_in(cast.courts.yuhu)
+    foreign = add_clue(judge, other, account="FOREIGN")
+    assign_perm("handle_case", cast.assigned, other)
+    before = counts()
+    # A clue or measure of another case, addressed through this case, is not found.
+    assert client.post(url("clue_verify", cast, foreign.pk)).status_code == 404
+    assert client.post(reverse("measure_renew", args=[other.pk, world["freeze"].pk])).status_code == 404
+    assert counts() == before
+
+
+def test_action_urls_refuse_get(client, cast, world):
+    client.force_login(cast.assigned)
+    assert client.get(url("clue_verify", cast, world["pending"].pk)).status_code == 405
+    assert client.get(url("measure_release", cast, world["freeze"].pk)).status_code == 405
+
+
+def test_actions_shown_only_to_handlers(client, cast, world):
+    verify_url = url("clue_verify", cast, world["pending"].pk)
+    release_url = url("measure_release", cast, world["freeze"].pk)
+    client.force_login(cast.supervisor)
+    clues_html = client.get(url("case_clues", cast)).content.decode()
+    measures_html = client.get(url("case_measures", cast)).content.decode()
+    assert "ZFB-PENDING" in clues_html and "clue-form" not in clues_html and verify_url not in clues_html
+    assert "measure-form" not in measures_html and release_url not in measures_html
+    for who in ("assigned", "head"):
+        client.force_login(getattr(cast, who))
+        assert verify_url in client.get(url("case_clues", cast)).content.decode()
+        html = client.get(url("case_measures", cast)).content.decode()
+        assert release_url in html and 'class="court-fieldset measure-form"' in html
+
+
+def test_case_tabs_link_the_new_pages(client, cast):
+    client.force_login(cast.supervisor)
+    html = client.get(reverse("case_detail", args=[cast.case.pk])).content.decode()
+    assert url("case_clues", cast) in html and url("case_measures", cast) in html
+    assert ">财产线索<" in html and ">查控措施<" in html
+
+
+# --------------------------------------------------------------------------------------------
+# content
+# --------------------------------------------------------------------------------------------
+
+
+def test_created_clue_appears_with_its_deadline(client, cast, alipay):
+    client.force_login(cast.assigned)
+    received = today() - dt.timedelta(days=1)
+    data = {
+        "respondent": respondent_of(cast.case).pk,
+        "category": "funds",
+        "kind": "platform_balance",
+        "platform": "alipay",
+        "account": "ZFB-8866",
+        "estimated_value": "23,456.70",
+        "source": "applicant",
+        "urgent": "on",
+        "received_on": received.isoformat(),
+    }
+    response = client.post(url("case_clues", cast), data, follow=True)
+    assert response.redirect_chain[-1][0] == url("case_clues", cast)
+    clue = PropertyClue.objects.get(account="ZFB-8866")
+    assert clue.verify_by == services.verify_by_for(received, True)
+    html = response.content.decode()
+    row = re.search(rf'<tr id="clue-{clue.pk}".*?</tr>', html, re.S).group(0)
+    assert clue.verify_by.isoformat() in row and "ZFB-8866" in row and "¥23,456.70" in row
+    assert "支付宝" in row and "平台账户余额" in row and "申请执行人提供" in row and "紧急" in row
+    assert f"核实期限 {clue.verify_by.isoformat()}" in html
+
+
+def test_overdue_pending_clue_is_red(client, cast, alipay):
+    old = add_clue(cast.assigned, cast.case, platform=alipay, account="OLD", received_on=today() - dt.timedelta(30))
+    fresh = add_clue(cast.assigned, cast.case, platform=alipay, account="NEW")
+    client.force_login(cast.assigned)
+    html = client.get(url("case_clues", cast)).content.decode()
+    assert re.search(rf'class="text-nowrap clue-overdue">{old.verify_by.isoformat()}<', html)
+    assert re.search(rf'class="text-nowrap">{fresh.verify_by.isoformat()}<', html)
+
+
+def _effective_for_days_left(asset_kind: str, left: int) -> dt.date:
+    """An effective date whose measure (a one-year period) has ``left`` days to go today."""
+    for back in range(max(364 - left - 5, 0), 800):
+        effective = today() - dt.timedelta(days=back)
+        if (services.measure_expiry(asset_kind, effective) - today()).days == left:
+            return effective
+    raise AssertionError(f"no effective date leaves {left} days")
+
+
+@pytest.mark.parametrize(
+    "left,css", [(5, "days-red"), (6, "days-red"), (7, "days-amber"), (14, "days-amber"), (15, "days-ok")]
+)
+def test_freeze_shows_exact_expiry_and_badge(client, cast, alipay, left, css):
+    clue = add_clue(cast.assigned, cast.case, platform=alipay)
+    effective = _effective_for_days_left("platform_balance", left)
+    freeze = add_measure(cast.assigned, cast.case, clue, amount="12345.60", effective_on=effective)
+    assert freeze.expires_on == services.measure_expiry("platform_balance", effective)
+    client.force_login(cast.assigned)
+    html = client.get(url("case_measures", cast)).content.decode()
+    row = re.search(rf'<tr id="measure-{freeze.pk}".*?</tr>', html, re.S).group(0)
+    assert f'class="text-nowrap expires-on">{freeze.expires_on.isoformat()}<' in row
+    assert effective.isoformat() in row and "¥12,345.60" in row
+    assert re.search(rf'<span class="badge days-left {css}[^"]*">{left} 天</span>', row)
+
+
+def test_waiting_measure_other_courts_and_no_foreign_parties(client, cast, alipay):
+    ours = respondent_of(cast.case)
+    rival_case, rival_judge = case_in(cast.courts.yuetang, respondent=twin_of(ours, "王五（岳塘登记）"))
+    rival_applicant = rival_case.case_parties.get(role="applicant").party
+    theirs = add_clue(rival_judge, rival_case, platform=alipay, account="ZFB 7788")
+    add_measure(rival_judge, rival_case, theirs, amount="800.00")
+    clue = add_clue(cast.assigned, cast.case, platform=alipay, account="zfb7788")
+    client.force_login(cast.assigned)
+    response = client.post(url("case_measures", cast), {"clue": clue.pk, "kind": "freeze", "amount": "900.00"})
+    assert response.status_code == 302
+    waiting = Measure.objects.get(clue=clue)
+    assert waiting.status == MeasureStatus.WAITING and waiting.queue_position == 1
+    html = client.get(url("case_measures", cast)).content.decode()
+    row = re.search(rf'<tr id="measure-{waiting.pk}".*?</tr>', html, re.S).group(0)
+    assert "轮候第1位" in row and "轮候" in row
+
+    html = client.get(url("case_clues", cast)).content.decode()
+    cell = re.search(rf'<tr id="clue-{clue.pk}".*?<td class="other-courts">(.*?)</td>', html, re.S).group(1)
+    assert "湘潭市岳塘区人民法院" in cell and rival_case.number in cell and "冻结" in cell and "有效" in cell
+    for secret in ("王五（岳塘登记）", rival_applicant.name, rival_case.basis_document_number):
+        assert secret not in html
+
+    # The rival's page names our court and case, with the queue position, and not our parties.
+    client.force_login(rival_judge)
+    html = client.get(reverse("case_clues", args=[rival_case.pk])).content.decode()
+    assert "湘潭市雨湖区人民法院" in html and cast.case.number in html and "轮候第1位" in html
+    assert ours.name not in html
+
+
+def test_data_clue_masked_for_view_only_user_and_audited_for_readers(client, cast, alipay):
+    clue = add_clue(
+        cast.assigned,
+        cast.case,
+        platform=alipay,
+        category="data",
+        kind="user_data",
+        account="USERDB-4455",
+        estimated_value="777.00",
+        notes="含会员手机号",
+    )
+    viewer = UserFactory(court=cast.courts.yuhu, roles=[Role.JUDGE])
+    assign_perm("view_enforcementcase", viewer, cast.case)
+    client.force_login(viewer)
+    before = AuditEntry.objects.count()
+    response = client.get(url("case_clues", cast))
+    assert response.status_code == 200
+    html = response.content.decode()
+    row = re.search(rf'<tr id="clue-{clue.pk}".*?</tr>', html, re.S).group(0)
+    assert "USERDB-4455" not in html and "777.00" not in html and "含会员手机号" not in html
+    assert "***" in row and "用户数据" in row
+    assert AuditEntry.objects.count() == before
+    # Nor does the measure form or the measure tab leak it.
+    assert "USERDB-4455" not in client.get(url("case_measures", cast)).content.decode()
+
+    for who in ("assigned", "supervisor"):
+        client.force_login(getattr(cast, who))
+        before = AuditEntry.objects.filter(action="clue.sensitive_read").count()
+        html = client.get(url("case_clues", cast)).content.decode()
+        assert "USERDB-4455" in html and "¥777.00" in html
+        reads = AuditEntry.objects.filter(action="clue.sensitive_read").order_by("-seq")
+        assert reads.count() == before + 1 and reads.first().payload["clues"] == [clue.pk]
+    client.force_login(cast.assigned)
+    assert "USERDB-4455" not in client.get(url("case_measures", cast)).content.decode()
+
+
+# --------------------------------------------------------------------------------------------
+# bad input: the Chinese message next to the field, what was typed kept, nothing written
+# --------------------------------------------------------------------------------------------
+
+
+def _field_block(html: str, name: str) -> str:
+    """The wrapper of one form field as rendered by includes/field.html."""
+    match = re.search(
+        rf'<div class="[^"]*">\s*<label class="form-label" for="id_{name}">.*?</div>\s*(?=<div|</div>)', html, re.S
+    )
+    assert match, f"field {name} not rendered"
+    return match.group(0)
+
+
+def test_kind_outside_category_is_refused_next_to_the_field(client, cast, alipay):
+    client.force_login(cast.assigned)
+    before = counts()
+    data = {
+        "respondent": respondent_of(cast.case).pk,
+        "category": "funds",
+        "kind": "user_data",
+        "platform": "alipay",
+        "account": "ZFB-TYPED",
+        "estimated_value": "1,500.00",
+        "source": "applicant",
+        "received_on": today().isoformat(),
+        "notes": "申请人提供截图",
+    }
+    response = client.post(url("case_clues", cast), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    block = _field_block(html, "kind")
+    assert "不属于类别“资金类”" in block and "is-invalid" in block
+    assert 'value="ZFB-TYPED"' in html and 'value="1,500.00"' in html and "申请人提供截图" in html
+    assert re.search(r'<option value="user_data" selected data-category="data">', html)
+    assert counts() == before
+
+
+def test_clue_without_holder_or_account(client, cast):
+    client.force_login(cast.assigned)
+    before = counts()
+    data = {
+        "respondent": respondent_of(cast.case).pk,
+        "category": "funds",
+        "kind": "bank_deposit",
+        "source": "applicant",
+    }
+    response = client.post(url("case_clues", cast), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "资金类和数据类线索须指明平台或开户/登记机构" in _field_block(html, "platform")
+    assert "账户或登记号不能为空" in _field_block(html, "account")
+    assert counts() == before
+
+
+def test_kind_options_carry_their_category(client, cast):
+    client.force_login(cast.assigned)
+    html = client.get(url("case_clues", cast)).content.decode()
+    assert 'data-kind-filter="kind"' in html
+    assert '<option value="platform_balance" data-category="funds"' in html
+    assert '<option value="user_data" data-category="data"' in html
+    assert '<option value="livestock" data-category="traditional"' in html
+
+
+def test_freeze_over_the_limit_shows_the_figures_and_writes_nothing(client, cast, alipay):
+    clue = add_clue(cast.assigned, cast.case, platform=alipay)
+    add_measure(cast.assigned, cast.case, clue, amount="100000.00")
+    second = add_clue(cast.assigned, cast.case, platform=alipay, account="ZFB-2")
+    client.force_login(cast.assigned)
+    before = counts()
+    response = client.post(url("case_measures", cast), {"clue": second.pk, "kind": "freeze", "amount": "20000.00"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    block = _field_block(html, "amount")
+    for figure in ("超标的冻结", "100000.00", "110000.00", "10000.00", "20000.00"):
+        assert figure in block, figure
+    assert 'value="20000.00"' in block
+    assert counts() == before
+    # The figures above the table too.
+    assert "¥110,000.00" in html and "¥100,000.00" in html
+
+    response = client.post(
+        url("case_measures", cast), {"clue": second.pk, "kind": "freeze", "amount": "20000.00", "reduce_to_fit": "on"}
+    )
+    assert response.status_code == 302
+    assert Measure.objects.get(clue=second).amount == Decimal("10000.00")
+    html = client.get(response["Location"]).content.decode()
+    assert "超出部分已减至上限" in html
+
+
+def test_excess_frozen_listed_for_release(client, cast, alipay):
+    clue = add_clue(cast.assigned, cast.case, platform=alipay)
+    freeze = add_measure(cast.assigned, cast.case, clue, amount="100000.00")
+    other = add_clue(cast.assigned, cast.case, registry="某银行", kind="bank_deposit", account="6222")
+    add_measure(cast.assigned, cast.case, other, kind="deduct", amount="50000.00")
+    # outstanding 50,000 -> limit 55,000, frozen 100,000 -> 45,000 over
+    cast.case.refresh_from_db()
+    assert services.excess_frozen(cast.case) == Decimal("45000.00")
+    client.force_login(cast.assigned)
+    html = client.get(url("case_measures", cast)).content.decode()
+    assert re.search(r'class="num text-danger fw-semibold excess-frozen">¥45,000.00<', html)
+    listing = re.search(r'<div class="alert alert-warning[^"]*excess-list".*?</div>', html, re.S).group(0)
+    assert f"#measure-{freeze.pk}" in listing
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("amount", "-5", "金额须大于零"),
+        ("amount", "10.123", "金额最多保留两位小数"),
+        ("effective_on", "2999-01-01", "生效日不能晚于今天"),
+    ],
+)
+def test_measure_bad_input(client, cast, alipay, field, value, message):
+    clue = add_clue(cast.assigned, cast.case, platform=alipay)
+    client.force_login(cast.assigned)
+    before = counts()
+    data = {"clue": clue.pk, "kind": "freeze", "amount": "100.00", field: value}
+    response = client.post(url("case_measures", cast), data)
+    assert response.status_code == 400
+    assert message in _field_block(response.content.decode(), field)
+    assert counts() == before
+
+
+def test_invalidate_without_reason_and_visit_errors(client, cast, world):
+    client.force_login(cast.assigned)
+    before = counts()
+    response = client.post(url("clue_invalidate", cast, world["pending"].pk), {"reason": "  "})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "须写明线索无效的原因" in _field_block(html, f"invalid_{world['pending'].pk}_reason")
+    response = client.post(url("visit_record", cast, world["visit"].pk), {"visited_on": "2999-01-01", "count": "3"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "回访日期不能晚于今天" in _field_block(html, f"record_{world['visit'].pk}_visited_on")
+    response = client.post(url("measure_proceeds", cast, world["live"].pk), {"amount": "999999.00"})
+    assert response.status_code == 400
+    assert "变价款超过未履行金额" in response.content.decode()
+    # Verifying twice: the second is refused with a message, nothing written.
+    assert client.post(url("clue_verify", cast, world["pending"].pk)).status_code == 302
+    middle = counts()
+    response = client.post(url("clue_verify", cast, world["pending"].pk), follow=True)
+    assert "只有待核实的线索可以核实" in response.content.decode()
+    assert counts() == middle
+    assert middle["AuditEntry"] == before["AuditEntry"] + 1
+
+
+# --------------------------------------------------------------------------------------------
+# workbench panels and navigation pages
+# --------------------------------------------------------------------------------------------
+
+
+def test_workbench_panels(client, cast, alipay):
+    late = add_clue(cast.assigned, cast.case, platform=alipay, account="LATE", received_on=today() - dt.timedelta(20))
+    clue = add_clue(cast.assigned, cast.case, platform=alipay, account="SOON")
+    effective = _effective_for_days_left("platform_balance", 10)
+    freeze = add_measure(cast.assigned, cast.case, clue, amount="100.00", effective_on=effective)
+    services.remind_expiring()
+    goods = add_clue(cast.assigned, cast.case, category="traditional", kind="movables", account="货物", registry="仓库")
+    live = add_measure(cast.assigned, cast.case, goods, kind="live_seizure")
+    services.schedule_visit(cast.assigned, live, scheduled_on=today())
+    client.force_login(cast.assigned)
+    html = client.get(reverse("workbench")).content.decode()
+    for title in ("待核实线索", "即将到期措施", "到期提醒", "活查封回访"):
+        assert title in html
+    assert re.search(rf'class="text-nowrap clue-overdue">{late.verify_by.isoformat()}', html)
+    assert freeze.expires_on.isoformat() in html
+    assert re.search(r'<span class="badge days-left days-amber[^"]*">10 天</span>', html)
+    assert "到期前 30 天" in html and "到期前 15 天" in html
+    assert reverse("case_measures", args=[cast.case.pk]) + "#visit-" in html
+    # Another judge's workbench shows none of it.
+    client.force_login(cast.colleague)
+    html = client.get(reverse("workbench")).content.decode()
+    assert "LATE" not in html and freeze.expires_on.isoformat() not in html
+
+
+def test_clue_list_overdue_first_and_court_overdue_for_head(client, cast, alipay):
+    fresh = add_clue(cast.assigned, cast.case, platform=alipay, account="FRESH")
+    late = add_clue(cast.assigned, cast.case, platform=alipay, account="LATE", received_on=today() - dt.timedelta(20))
+    colleague_case = EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.colleague])
+    theirs = add_clue(
+        cast.colleague,
+        colleague_case,
+        platform=alipay,
+        account="COLLEAGUE-LATE",
+        received_on=today() - dt.timedelta(20),
+    )
+    client.force_login(cast.assigned)
+    html = client.get(reverse("clue_list")).content.decode()
+    assert html.index("LATE") < html.index("FRESH")
+    assert "COLLEAGUE-LATE" not in html and "本院逾期未核实线索" not in html
+    assert late.verify_by.isoformat() in html and fresh.verify_by.isoformat() in html
+    client.force_login(cast.head)
+    html = client.get(reverse("clue_list")).content.decode()
+    section = re.search(r'<section class="court-overdue">.*?</section>', html, re.S).group(0)
+    assert "COLLEAGUE-LATE" in section and "LATE" in section and "FRESH" not in section
+    assert colleague_case.number in section and theirs.verify_by.isoformat() in section
+
+
+def test_reminder_list(client, cast, alipay):
+    clue = add_clue(cast.assigned, cast.case, platform=alipay)
+    effective = _effective_for_days_left("platform_balance", 3)
+    freeze = add_measure(cast.assigned, cast.case, clue, amount="100.00", effective_on=effective)
+    services.remind_expiring()
+    client.force_login(cast.assigned)
+    html = client.get(reverse("reminder_list")).content.decode()
+    assert freeze.expires_on.isoformat() in html and cast.case.number in html
+    assert re.search(r'<span class="badge days-left days-red[^"]*">3 天</span>', html)
+    assert "到期前 7 天" in html
+    client.force_login(cast.colleague)
+    assert freeze.expires_on.isoformat() not in client.get(reverse("reminder_list")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "who,status", [("assigned", 200), ("head", 200), ("supervisor", 200), ("admin", 403), ("superuser", 403)]
+)
+def test_navigation_pages_access(client, cast, who, status):
+    client.force_login(getattr(cast, who))
+    before = counts()
+    assert client.get(reverse("clue_list")).status_code == status
+    assert client.get(reverse("reminder_list")).status_code == status
+    assert counts() == before
+
+
+def test_navigation_items(client, cast):
+    for who in ("assigned", "head"):
+        client.force_login(getattr(cast, who))
+        html = client.get(reverse("workbench")).content.decode()
+        assert f'href="{reverse("clue_list")}">财产线索<' in html
+        assert f'href="{reverse("reminder_list")}">到期提醒<' in html
+    client.force_login(cast.supervisor)
+    html = client.get(reverse("case_list")).content.decode()
+    assert reverse("clue_list") not in html and reverse("reminder_list") not in html
+
+
+def test_english_labels(client, cast, world):
+    client.force_login(cast.assigned)
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("workbench")})
+    html = client.get(url("case_measures", cast)).content.decode()
+    assert "查控措施" not in html and "允许冻结上限" not in html
+    html = client.get(url("case_clues", cast)).content.decode()
+    assert "登记财产线索" not in html and "核实期限" not in html
+
+
+# --------------------------------------------------------------------------------------------
+# query counts
+# --------------------------------------------------------------------------------------------
+
+
+def _grow(cast, alipay, rival, start: int, stop: int) -> None:
+    rival_case, rival_judge = rival
+    for i in range(start, stop):
+        account = f"ZFB-{i:03d}"
+        theirs = add_clue(rival_judge, rival_case, platform=alipay, account=account)
+        add_measure(rival_judge, rival_case, theirs, amount="10.00")
+        category, kind = ("data", "transaction_records") if i % 5 == 0 else ("funds", "platform_balance")
+        ours = add_clue(cast.assigned, cast.case, platform=alipay, account=account, category=category, kind=kind)
+        add_measure(cast.assigned, cast.case, ours, amount="10.00")  # waits behind the rival's freeze
+        own = add_clue(cast.assigned, cast.case, platform=alipay, account=f"OWN-{i:03d}")
+        freeze = add_measure(
+            cast.assigned,
+            cast.case,
+            own,
+            amount="10.00",
+            effective_on=_effective_for_days_left("platform_balance", 5 + i % 20),
+        )
+        if i % 3 == 0:
+            services.renew_measure(cast.assigned, freeze)
+        if i % 4 == 0:
+            goods = add_clue(
+                cast.assigned, cast.case, category="traditional", kind="movables", account=f"G{i}", registry="仓库"
+            )
+            live = add_measure(cast.assigned, cast.case, goods, kind="live_seizure")
+            services.schedule_visit(cast.assigned, live, scheduled_on=today())
+    services.remind_expiring()
+
+
+def _queries(client, user, target) -> int:
+    client.force_login(user)
+    client.get(target)  # warm up: session bookkeeping and per-process caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(target)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["assigned", "head", "supervisor"])
+@pytest.mark.parametrize("page", ["case_clues", "case_measures", "workbench", "clue_list", "reminder_list"])
+def test_constant_queries(client, cast, alipay, who, page):
+    rival = case_in(cast.courts.jiaocheng, respondent=twin_of(respondent_of(cast.case), "张三（蕉城）"))
+    target = reverse(page, args=[cast.case.pk]) if page.startswith("case_") else reverse(page)
+    user = getattr(cast, who)
+    _grow(cast, alipay, rival, 0, 3)
+    small = _queries(client, user, target)
+    _grow(cast, alipay, rival, 3, 30)
+    large = _queries(client, user, target)
+    assert large == small, (page, small, large)
