@@ -12,6 +12,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+MOCK_PORT ?= 9100
 
 # make test: the servers it uses (override from the environment). pytest-django creates and drops
 # its own database `test_<name>` (test_cross_enforcement); Redis database 15 is used for Celery.
@@ -59,15 +60,17 @@ venv: $(VENV)/.installed
 run: venv
 	@mkdir -p var/broker/queue var/broker/processed var/media
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo_data
+	MOCK_PLATFORMS_URL=http://127.0.0.1:$(MOCK_PORT) $(PY) manage.py load_demo_data
 	@echo
 	@echo "  交叉执行案件系统 / cross-enforcement case system: http://127.0.0.1:$(PORT)/"
 	@echo
 	@$(PY) manage.py load_demo_data --print-logins
 	@echo
-	@echo "  Starting web, Celery worker and Celery beat (Procfile.dev). Ctrl-C stops everything."
+	@echo "  Starting web, Celery worker, Celery beat and the stand-in platforms on 127.0.0.1:$(MOCK_PORT) (Procfile.dev). Ctrl-C stops everything."
 	@echo
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" WEB_PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" WEB_PORT=$(PORT) CALLBACK_BASE_URL=http://127.0.0.1:$(PORT) \
+	  MOCK_PLATFORMS_PORT=$(MOCK_PORT) MOCK_PLATFORMS_URL=http://127.0.0.1:$(MOCK_PORT) \
+	  $(VENV)/bin/honcho -f Procfile.dev start
 
 # --- make test -------------------------------------------------------------------------------
 test: venv

@@ -12,12 +12,14 @@ class Command(BaseCommand):
     def handle(self, *args, print_logins=False, **options):
         if not print_logins:
             from clues import demo as clue_demo
+            from platforms import demo as platform_demo
 
             created = demo.load()
             created.update(clue_demo.load())
+            created["connectors"] = platform_demo.load()
             self.stdout.write(
                 "demo data: {courts} courts, {users} users, {cases} cases, {platforms} platforms, "
-                "{clues} clues created".format(**created)
+                "{connectors} connectors, {clues} clues created".format(**created)
             )
             return
         self.stdout.write(f"demo logins (password for all: {demo.DEMO_PASSWORD}):")
