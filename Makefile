@@ -25,7 +25,7 @@ CHROMIUM_PATH ?= /usr/bin/chromium
 help:
 	@echo "make run       create .venv, migrate SQLite in var/, load demo data, start web + worker + beat on 127.0.0.1:$(PORT)"
 	@echo "make test      ruff, manage.py check, makemigrations --check, pytest on PostgreSQL + Redis"
-	@echo "make bench     run the benchmark scenarios in bench/ (if any)"
+	@echo "make bench     notice throughput/latency benchmark (PostgreSQL + Redis); results in bench/results/"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff format + import sorting"
 	@echo "make messages  update and compile the English translation (msgids are Chinese, see docs/adr/0001)"
@@ -85,11 +85,8 @@ test: venv
 
 # --- the rest --------------------------------------------------------------------------------
 bench: venv
-	@if [ -f bench/__main__.py ]; then \
-	  $(PY) -m bench; \
-	else \
-	  echo "No benchmarks exist yet (bench/__main__.py is missing); nothing was measured."; \
-	fi
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/ensure_services.sh
+	$(PY) -m bench
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,21 +1,8 @@
-"""Statutory maximum periods of measures (CPL interpretation 2022 art. 485; IP preservation rules).
-
-Platform and payment balances follow the deposit rule (1 year) by default, as DOMAIN.md says;
-operators may change any row in the admin.
-"""
+"""Seed the statutory maximum periods of measures (clues/defaults.py); operators may change them."""
 
 from django.db import migrations
 
-DEFAULT_MONTHS = {
-    "bank_deposit": 12,
-    "platform_balance": 12,
-    "payment_account": 12,
-    "movable": 24,
-    "real_estate": 36,
-    "other_property_right": 36,
-    "patent": 6,
-    "trademark": 12,
-}
+from clues.defaults import DEFAULT_PERIOD_MONTHS as DEFAULT_MONTHS
 
 
 def seed(apps, schema_editor):

@@ -1,8 +1,9 @@
-"""A real Celery worker process on the real Redis broker, reading the test database."""
+"""Real Celery worker processes on the real Redis broker, reading the test database."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,41 +26,82 @@ def _database_url() -> str:
     return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
+class Worker:
+    """``celery -A config worker`` against the test database; start, kill -9, restart."""
+
+    counter = 0
+
+    def __init__(self, tmp: Path, env: dict[str, str]):
+        Worker.counter += 1
+        self.hostname = f"itest-{os.getpid()}-{Worker.counter}@localhost"
+        self.tmp = tmp
+        self.env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
+        self.env["VAR_DIR"] = str(tmp)
+        self.env.update(env)
+        self.proc: subprocess.Popen | None = None
+        self.log_path = tmp / f"worker-{Worker.counter}.log"
+
+    def start(self, concurrency: int = 1) -> Worker:
+        pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
+        self.log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", *pool, "-n", self.hostname, "-l", "info"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"worker exited: {self.log_path.read_text()[-2000:]}")
+            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
+                return self
+        pytest.fail("worker did not answer a ping within 60 s")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean shutdown, no acks."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if not self.log.closed:
+            self.log.close()
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """Start ``celery -A config worker`` against the test database; stop it after the test."""
+def worker_factory(transactional_db, tmp_path):
+    """Start workers with extra environment; all are stopped after the test."""
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("integration tests need CELERY_BROKER_URL=redis://... (make test sets it)")
     celery_app.control.purge()
-    env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
-    env["VAR_DIR"] = str(tmp_path)
-    hostname = f"itest-{os.getpid()}@localhost"
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-n", hostname, "-l", "info"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"worker exited: {(tmp_path / 'worker.log').read_text()[-2000:]}")
-            if celery_app.control.ping(destination=[hostname], timeout=0.5):
-                break
-        else:
-            pytest.fail("worker did not answer a ping within 60 s")
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        connection.close()
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 1, **env: str) -> Worker:
+        worker = Worker(tmp_path, {k: str(v) for k, v in env.items()}).start(concurrency)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    celery_app.control.purge()
+    connection.close()
+
+
+@pytest.fixture
+def celery_worker_process(worker_factory):
+    return worker_factory()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):

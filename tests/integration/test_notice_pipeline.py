@@ -1,0 +1,213 @@
+"""The notice pipeline with a real Celery worker, the real stand-in platforms, PostgreSQL and Redis.
+
+Each test commits its requests (transactional database), lets the worker deliver them, and then
+checks the platforms' ledgers: every effect happened exactly once per idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import requests
+
+from clues.models import Measure, PropertyClue
+from config.celery import app as celery_app
+from platforms import services
+from platforms.models import Notice, NoticeState
+from tests.clues.factories import PlatformFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory
+from tests.integration.conftest import wait_for
+from tests.notices.conftest import COMPANY_USCC, holding, mock_platforms, platform_config, sysadmin  # noqa: F401
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CODES = ["taobao", "alipay", "jd", "pinduoduo", "douyin", "tenpay"]
+
+
+@pytest.fixture
+def company(db):
+    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
+
+
+@pytest.fixture
+def case(cast, company):
+    return EnforcementCaseFactory(
+        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("9000000.00")
+    )
+
+
+def six_platforms(mock_platforms, sysadmin, **overrides):  # noqa: F811
+    config = {
+        code: platform_config(
+            code,
+            mode="async" if code == "alipay" else "sync",
+            holdings=[holding(f"{code}-{i}", f"{(i + 1) * 1000}.00") for i in range(2)],
+            **overrides.get(code, {}),
+        )
+        for code in CODES
+    }
+    mock = mock_platforms(config)
+    for code in CODES:
+        mock.connect(sysadmin, PlatformFactory(code=code, name=code), max_attempts=20)
+    return mock
+
+
+def terminal(case) -> bool:
+    return (
+        not Notice.objects.filter(case=case)
+        .exclude(state__in=[NoticeState.COMPLETED, NoticeState.REJECTED, NoticeState.FAILED, NoticeState.CANCELLED])
+        .exists()
+    )
+
+
+def effects_per_key(mock, code) -> Counter:
+    """How many requests of the ledger actually did something, per idempotency key."""
+    return Counter(r["idempotency_key"] for r in mock.ledger(code)["requests"] if not r["replayed"])
+
+
+def test_one_click_query_of_six_platforms_becomes_clues(
+    cast,
+    case,
+    company,
+    mock_platforms,
+    sysadmin,
+    worker_factory,
+    live_server,
+    settings,  # noqa: F811
+):
+    settings.CALLBACK_BASE_URL = live_server.url
+    mock = six_platforms(mock_platforms, sysadmin)
+    worker_factory(CALLBACK_BASE_URL=live_server.url)
+
+    notices = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    assert len(notices) == 6
+
+    wait_for(lambda: terminal(case), timeout=60)
+    assert set(Notice.objects.filter(case=case).values_list("state", flat=True)) == {NoticeState.COMPLETED}
+    accounts = set(PropertyClue.objects.filter(case=case).values_list("account", flat=True))
+    assert accounts == {f"{code}-{i}" for code in CODES for i in range(2)}
+    # alipay answered through the signed callback to the live server
+    assert mock.ledger("alipay")["callbacks"]
+    for code in CODES:
+        assert set(effects_per_key(mock, code).values()) == {1}
+
+
+def test_freezes_reach_a_flaky_platform_exactly_once(
+    cast,
+    case,
+    company,
+    mock_platforms,
+    sysadmin,
+    worker_factory,
+    settings,  # noqa: F811
+):
+    mock = six_platforms(mock_platforms, sysadmin, jd={"failure_rate": 0.5, "hang_s": 1})
+    worker_factory(NOTICE_RETRY_BASE_S="0.05", NOTICE_SWEEP_INTERVAL_S="1")
+    requested = []
+    for i in range(2):
+        for code in ("jd", "taobao"):
+            requested += services.request_notices(
+                cast.head,
+                case,
+                kind="freeze",
+                platforms=[code],
+                respondent=company.pk,
+                account=f"{code}-{i}",
+                amount="500.00",
+            )
+
+    def done():
+        services.sweep()  # what beat does every few seconds
+        return terminal(case)
+
+    wait_for(done, timeout=90, interval=0.5)
+    assert set(Notice.objects.filter(case=case).values_list("state", flat=True)) == {NoticeState.COMPLETED}
+    for code in ("jd", "taobao"):
+        effects = effects_per_key(mock, code)
+        assert len(effects) == 2 and set(effects.values()) == {1}, effects
+        holds = mock.ledger(code)["holds"]
+        assert sorted(h["amount"] for h in holds) == ["500.00", "500.00"]
+    assert Measure.objects.filter(case=case, kind="freeze", status="active").count() == 4, [
+        n.result for n in Notice.objects.all()
+    ]
+    assert max(Notice.objects.filter(platform__code="jd").values_list("attempts", flat=True)) >= 1
+
+
+def test_a_platform_down_then_up_gets_every_notice_once(
+    cast,
+    case,
+    company,
+    mock_platforms,
+    sysadmin,
+    worker_factory,  # noqa: F811
+):
+    mock = six_platforms(mock_platforms, sysadmin)
+    control = f"{mock.base}/pinduoduo/_control"
+    requests.post(control, json={"failure_rate": 1.0, "failure_kind": "503"}, timeout=5)
+    worker_factory(NOTICE_RETRY_BASE_S="0.2")
+    notices = services.request_notices(
+        cast.assigned, case, kind="query", platforms=["pinduoduo"], respondent=company.pk
+    )
+    wait_for(lambda: Notice.objects.get(pk=notices[0].pk).attempts >= 3, timeout=30)
+    assert Notice.objects.get(pk=notices[0].pk).state in (NoticeState.QUEUED, NoticeState.SENDING)
+    assert effects_per_key(mock, "pinduoduo") == Counter()
+
+    requests.post(control, json={"failure_rate": 0.0}, timeout=5)
+
+    def done():
+        services.sweep()
+        return Notice.objects.get(pk=notices[0].pk).state == NoticeState.COMPLETED
+
+    wait_for(done, timeout=60, interval=0.5)
+    assert list(effects_per_key(mock, "pinduoduo").values()) == [1]
+    assert Notice.objects.get(pk=notices[0].pk).delivery_attempts.filter(http_status=503).count() >= 3
+
+
+def test_worker_killed_mid_delivery_loses_nothing_and_doubles_nothing(
+    cast,
+    case,
+    company,
+    mock_platforms,
+    sysadmin,
+    worker_factory,
+    settings,  # noqa: F811
+):
+    settings.NOTICE_SENDING_TIMEOUT_S = 2  # the sweeper below runs in this process
+    mock = six_platforms(mock_platforms, sysadmin, tenpay={"latency_ms": 3000})
+    worker = worker_factory(NOTICE_SENDING_TIMEOUT_S="2")
+    (notice,) = services.request_notices(
+        cast.head,
+        case,
+        kind="freeze",
+        platforms=["tenpay"],
+        respondent=company.pk,
+        account="tenpay-1",
+        amount="1500.00",
+    )
+    wait_for(lambda: Notice.objects.get(pk=notice.pk).state == NoticeState.SENDING, timeout=20, interval=0.05)
+    worker.kill()  # mid-request: the platform still performs the freeze, the court never hears back
+    celery_app.control.purge()
+    assert Notice.objects.get(pk=notice.pk).state == NoticeState.SENDING
+
+    worker_factory(NOTICE_SENDING_TIMEOUT_S="2")
+
+    def done():
+        services.sweep()  # requeues the notice stuck in "sending" past the timeout
+        return Notice.objects.get(pk=notice.pk).state == NoticeState.COMPLETED
+
+    wait_for(done, timeout=60, interval=0.5)
+    effects = effects_per_key(mock, "tenpay")
+    assert list(effects.values()) == [1], effects  # one freeze on the platform
+    assert [h["amount"] for h in mock.ledger("tenpay")["holds"]] == ["1500.00"]
+    assert Measure.objects.filter(case=case, kind="freeze").count() == 1  # one measure in the court
+
+
+def test_celery_is_configured_for_at_least_once_delivery(settings):
+    conf = celery_app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+    assert conf.broker_transport_options["visibility_timeout"] > settings.NOTICE_COUNTDOWN_LIMIT_S

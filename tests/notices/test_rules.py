@@ -1,0 +1,255 @@
+"""Notice rules without a platform: proportionality, guard, approval, rate limits, retry schedule,
+failure classification (HTTP mocked at the boundary), callbacks' signature and replays."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+from django.core.exceptions import ValidationError
+
+from enforcement.models import AuditEntry, CaseEvent
+from platforms import services, signing, transport
+from platforms.models import DeliveryAttempt, Notice, NoticeState
+from tests.clues.factories import PlatformFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "secret-of-the-platform-0001"
+
+
+@pytest.fixture
+def company():
+    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc="91430300MA4L0XXQ1U")
+
+
+@pytest.fixture
+def case(cast, company):
+    return EnforcementCaseFactory(
+        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("10000.00")
+    )
+
+
+@pytest.fixture
+def connectors(sysadmin):
+    made = {}
+    for code, caps in (("taobao", ["query", "freeze", "deduct"]), ("jd", ["query"])):
+        made[code] = services.save_connector(
+            sysadmin,
+            PlatformFactory(code=code, name=code),
+            base_url=f"http://127.0.0.1:9/{code}",
+            key_id=f"k-{code}",
+            secret=SECRET,
+            capabilities=caps,
+        )
+    return made
+
+
+def counts():
+    return Notice.objects.count(), AuditEntry.objects.count(), CaseEvent.objects.count()
+
+
+def refused(field, call):
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        call()
+    assert field in exc.value.message_dict, exc.value.message_dict
+    assert counts() == before
+    return " ".join(exc.value.message_dict[field])
+
+
+def test_proportionality_needs_a_named_respondent_of_this_case(cast, case, company, connectors):
+    stranger = PartyFactory(entity=True)
+    nameless = PartyFactory(kind="organization", id_number="", uscc="")
+    case.case_parties.create(party=nameless, role="respondent")
+    ask = lambda **kw: services.request_notices(cast.assigned, case, kind="query", platforms="all", **kw)  # noqa: E731
+    assert "被执行人" in refused("respondent", lambda: ask(respondent=None))
+    assert "本案" in refused("respondent", lambda: ask(respondent=stranger.pk))
+    assert "身份证号" in refused("respondent", lambda: ask(respondent=nameless.pk))
+    assert "通配符" in refused("account", lambda: ask(respondent=company.pk, account="tb-*"))
+
+
+def test_platforms_must_be_connected_and_capable(cast, case, company, connectors):
+    assert "jd" in refused(
+        "platforms",
+        lambda: services.request_notices(
+            cast.head, case, kind="freeze", platforms=["jd"], respondent=company.pk, account="a", amount="1.00"
+        ),
+    )
+    notices = services.request_notices(
+        cast.head, case, kind="freeze", platforms="all", respondent=company.pk, account="a", amount="1.00"
+    )
+    assert [n.platform.code for n in notices] == ["taobao"]  # "all" means all capable ones
+
+
+def test_freeze_guard_counts_notices_still_in_flight(cast, case, company, connectors):
+    # limit = 10000 outstanding + 10 % = 11000
+    services.request_notices(
+        cast.head, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="a", amount="8000.00"
+    )
+    message = refused(
+        "amount",
+        lambda: services.request_notices(
+            cast.head, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="b", amount="3000.01"
+        ),
+    )
+    assert "11000.00" in message and "3000.00" in message
+    services.request_notices(
+        cast.head, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="b", amount="3000.00"
+    )
+
+
+def test_deduction_cannot_exceed_the_outstanding_amount(cast, case, company, connectors):
+    refused(
+        "amount",
+        lambda: services.request_notices(
+            cast.head, case, kind="deduct", platforms=["taobao"], respondent=company.pk, account="a", amount="10000.01"
+        ),
+    )
+
+
+def test_judges_freeze_awaits_the_head_and_only_the_head_approves(cast, case, company, connectors):
+    from django.core.exceptions import PermissionDenied
+
+    (notice,) = services.request_notices(
+        cast.assigned, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="a", amount="100.00"
+    )
+    assert notice.state == NoticeState.AWAITING_APPROVAL and notice.approved_by is None
+    with pytest.raises(PermissionDenied):
+        services.approve_notice(cast.assigned, notice)
+    approved = services.approve_notice(cast.head, notice)
+    assert approved.state == NoticeState.QUEUED and approved.approved_by == cast.head
+    (query,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assert query.state == NoticeState.QUEUED  # queries need no approval
+
+
+def test_query_rate_limit_per_case_and_platform(cast, case, company, connectors, settings):
+    settings.QUERY_RATE_PER_CASE_HOUR = 2
+    for _ in range(2):
+        services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assert "2" in refused(
+        "platforms",
+        lambda: services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk),
+    )
+
+
+def test_retry_schedule_grows_from_seconds_to_hours_with_jitter(settings):
+    settings.NOTICE_RETRY_BASE_S, settings.NOTICE_RETRY_CAP_S = 2, 4 * 3600
+    top = [services.retry_delay(n, rand=lambda: 1.0) for n in range(1, 13)]
+    assert top[:4] == [2, 6, 18, 54]
+    assert top[-1] == 4 * 3600 and all(a <= b for a, b in zip(top, top[1:], strict=False))
+    assert services.retry_delay(1, rand=lambda: 0.0) == 1.0  # half of the step at least
+    assert services.retry_delay(1, retry_after=30, rand=lambda: 1.0) == 30  # Retry-After honoured
+    assert 3600 * 10 < sum(top) < 3600 * 30  # about a day in all
+
+
+class FakeResponse:
+    def __init__(self, status, body=None, headers=None):
+        self.status_code, self.headers = status, headers or {}
+        self.text = json.dumps(body) if body is not None else "<html>oops</html>"
+        self._body = body
+
+    def json(self):
+        if self._body is None:
+            raise ValueError("no json")
+        return self._body
+
+
+@pytest.mark.parametrize(
+    ("response", "retryable", "error_class"),
+    [
+        (FakeResponse(503), True, "http_503"),
+        (FakeResponse(500), True, "http_500"),
+        (FakeResponse(429, headers={"Retry-After": "7"}), True, "http_429"),
+        (FakeResponse(409, {"error": "in progress"}), True, "http_409"),
+        (FakeResponse(400, {"error": "bad"}), False, "http_400"),
+        (FakeResponse(401, {"error": "signature"}), False, "http_401"),
+        (FakeResponse(422, {"error": "key reused"}), False, "http_422"),
+        (FakeResponse(200), True, "bad_response"),
+        (requests.Timeout(), True, "timeout"),
+        (requests.ConnectionError("refused"), True, "connection_error"),
+    ],
+)
+def test_failures_are_sorted_into_transient_and_permanent(monkeypatch, response, retryable, error_class):
+    def fake_post(url, data, headers, timeout):
+        assert headers["webhook-id"] == "ntc_1" and headers["key-id"] == "k"
+        signing.verify({"k": [SECRET]}, headers, data)  # what the platform will check
+        if isinstance(response, Exception):
+            raise response
+        return response
+
+    monkeypatch.setattr(transport._session, "post", fake_post)
+    with pytest.raises(transport.DeliveryError) as exc:
+        transport.post_signed(
+            "http://p/notices", key_id="k", secret=SECRET, msg_id="ntc_1", payload={"a": 1}, timeout_s=1
+        )
+    assert (exc.value.retryable, exc.value.error_class) == (retryable, error_class)
+    if error_class == "http_429":
+        assert exc.value.retry_after == 7
+
+
+def test_permanent_failure_fails_at_once_and_replay_keeps_the_key(cast, case, company, connectors, monkeypatch):
+    monkeypatch.setattr(transport._session, "post", lambda *a, **k: FakeResponse(400, {"error": "holder unknown"}))
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assert services.deliver(notice.pk) == "failed"
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.FAILED and "http_400" in notice.last_error
+    assert DeliveryAttempt.objects.get(notice=notice).outcome == "failed"
+    key = notice.idempotency_key
+    replayed = services.replay_notice(cast.assigned, notice)
+    assert replayed.state == NoticeState.QUEUED and replayed.idempotency_key == key
+
+
+def test_transient_failure_is_retried_later_then_fails_after_max_attempts(cast, case, company, connectors, monkeypatch):
+    monkeypatch.setattr(transport._session, "post", lambda *a, **k: FakeResponse(503))
+    connectors["jd"].max_attempts = 2
+    connectors["jd"].save()
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assert services.deliver(notice.pk) == "retry"
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.QUEUED and notice.next_attempt_at is not None
+    assert services.deliver(notice.pk) == "skipped"  # not due yet
+    Notice.objects.filter(pk=notice.pk).update(next_attempt_at=None)
+    assert services.deliver(notice.pk) == "failed"
+    assert DeliveryAttempt.objects.filter(notice=notice).count() == 2
+
+
+def test_callbacks_need_a_valid_signature_and_replays_change_nothing(
+    cast, case, company, connectors, monkeypatch, client
+):
+    monkeypatch.setattr(transport._session, "post", lambda *a, **k: FakeResponse(202, {"status": "accepted"}))
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["taobao"], respondent=company.pk)
+    assert services.deliver(notice.pk) == "acknowledged"
+    body = json.dumps(
+        {
+            "notice_id": notice.idempotency_key,
+            "status": "completed",
+            "result": {"accounts": [{"account": "tb-9", "asset_kind": "platform_balance", "balance": "77.00"}]},
+        }
+    ).encode()
+    url = "/api/v1/platforms/callbacks/taobao/"
+    forged = signing.headers("k-taobao", "wrong-secret-0000000000", notice.idempotency_key, body)
+    assert client.post(url, body, content_type="application/json", headers=forged).status_code == 401
+    stale = signing.headers("k-taobao", SECRET, notice.idempotency_key, body, timestamp=int(time.time()) - 3600)
+    assert client.post(url, body, content_type="application/json", headers=stale).status_code == 401
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.ACKNOWLEDGED
+
+    good = signing.headers("k-taobao", SECRET, notice.idempotency_key, body)
+    assert client.post(url, body, content_type="application/json", headers=good).json() == {"outcome": "completed"}
+    again = signing.headers("k-taobao", SECRET, notice.idempotency_key, body)
+    assert client.post(url, body, content_type="application/json", headers=again).json() == {"outcome": "replayed"}
+    assert case.clues.filter(account="tb-9").count() == 1
+
+
+def test_rotated_secret_keeps_the_old_one_valid_for_the_grace_period(sysadmin, connectors):
+    connector = services.rotate_secret(sysadmin, connectors["taobao"], secret="the-new-secret-0000002", grace_hours=1)
+    assert services.connector_secrets(connector) == ["the-new-secret-0000002", SECRET]
+    connector.previous_valid_until = connector.previous_valid_until.replace(year=2000)
+    connector.save()
+    assert services.connector_secrets(connector) == ["the-new-secret-0000002"]
+    assert SECRET not in connector.secret_encrypted  # stored encrypted
