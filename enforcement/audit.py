@@ -92,6 +92,39 @@ def record(actor, action: str, obj=None, *, case=None, payload: dict | None = No
     return entry
 
 
+def record_many(actor, action: str, objects: list, *, case, payloads: list[dict]) -> list[AuditEntry]:
+    """Append one entry per object on the case's chain with one head lock and one insert (a
+    request that writes many rows at once, e.g. a notice to every platform)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record_many must be called inside the transaction of the change")
+    chain = chain_for_case(case.pk)
+    head = _lock_head(chain)
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    entries, prev, seq, now = [], head.entry_hash or GENESIS, head.seq, timezone.now()
+    for obj, payload in zip(objects, payloads, strict=True):
+        seq += 1
+        text = _canonical(payload)
+        entry = AuditEntry(
+            chain=chain,
+            seq=seq,
+            at=now,
+            actor=actor_obj,
+            actor_name=actor_obj.get_username() if actor_obj else "system",
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            case_id=case.pk,
+            payload=json.loads(text),
+            payload_digest=_digest(text),
+            prev_hash=prev,
+        )
+        entry.entry_hash = prev = entry_hash(entry)
+        entries.append(entry)
+    AuditEntry.objects.bulk_create(entries)
+    AuditChainHead.objects.filter(chain=chain).update(seq=seq, entry_hash=prev)
+    return entries
+
+
 def _sign(heads: dict) -> str:
     return hmac.new(settings.AUDIT_SIGNING_KEY.encode(), _canonical(heads).encode(), hashlib.sha256).hexdigest()
 

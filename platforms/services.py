@@ -221,11 +221,6 @@ def _enabled_connectors(kind: str, codes) -> tuple[list[Connector], dict]:
     return [by_code[code] for code in codes], {}
 
 
-def _document_number(case: EnforcementCase) -> str:
-    count = Notice.objects.filter(case=case).count() + 1
-    return f"{case.number.removesuffix('号')}之{count}号"
-
-
 @transaction.atomic
 def request_notices(
     actor,
@@ -341,45 +336,51 @@ def request_notices(
     needs_approval = kind in settings.NOTICE_APPROVAL_KINDS and not can(actor, Action.APPROVE, case)
     now = timezone.now()
     batch = uuid.uuid4()
-    notices = []
-    for connector in connectors:
-        notice = Notice.objects.create(
-            case=case,
-            platform=connector.platform,
-            kind=kind,
-            batch=batch,
-            respondent=party,
-            holder_name=party.name,
-            holder_id=party.identifier,
-            clue=clue_obj,
-            measure=measure_obj,
-            account=account,
-            amount=value,
-            freeze_mode=freeze_mode if kind == NoticeKind.FREEZE else "",
-            document_number=_document_number(case),
-            requested_by=actor,
-            approved_by=None if needs_approval else actor,
-            approved_at=None if needs_approval else now,
-            idempotency_key=f"ntc_{uuid.uuid4().hex}",
-            state=NoticeState.AWAITING_APPROVAL if needs_approval else NoticeState.QUEUED,
-            queued_at=None if needs_approval else now,
-        )
-        audit.record(
-            actor,
-            "notice.request",
-            notice,
-            case=case,
-            payload={
+    first_number = Notice.objects.filter(case=case).count() + 1
+    notices = Notice.objects.bulk_create(
+        [
+            Notice(
+                case=case,
+                platform=connector.platform,
+                kind=kind,
+                batch=batch,
+                respondent=party,
+                holder_name=party.name,
+                holder_id=party.identifier,
+                clue=clue_obj,
+                measure=measure_obj,
+                account=account,
+                amount=value,
+                freeze_mode=freeze_mode if kind == NoticeKind.FREEZE else "",
+                document_number=f"{case.number.removesuffix('号')}之{first_number + i}号",
+                requested_by=actor,
+                approved_by=None if needs_approval else actor,
+                approved_at=None if needs_approval else now,
+                idempotency_key=f"ntc_{uuid.uuid4().hex}",
+                state=NoticeState.AWAITING_APPROVAL if needs_approval else NoticeState.QUEUED,
+                queued_at=None if needs_approval else now,
+            )
+            for i, connector in enumerate(connectors)
+        ]
+    )
+    audit.record_many(
+        actor,
+        "notice.request",
+        notices,
+        case=case,
+        payloads=[
+            {
                 "kind": kind,
-                "platform": connector.platform.code,
+                "platform": n.platform.code,
                 "respondent": party.pk,
                 "account": account,
                 "amount": str(value) if value is not None else None,
-                "key": notice.idempotency_key,
-                "state": notice.state,
-            },
-        )
-        notices.append(notice)
+                "key": n.idempotency_key,
+                "state": n.state,
+            }
+            for n in notices
+        ],
+    )
     platforms_text = "、".join(n.platform.name for n in notices)
     add_event(
         case,
@@ -474,6 +475,25 @@ def cancel_notice(actor, notice: Notice, *, reason: str) -> Notice:
         raise ValidationError({"state": [_("已发出的通知不能撤销")]})
     _end(notice, NoticeState.CANCELLED, reason=reason or _("承办人撤销"), actor=actor)
     return notice
+
+
+@transaction.atomic
+def cancel_pending_notices(case: EnforcementCase, *, reason: str, actor=None) -> list[Notice]:
+    """Cancel every notice of ``case`` not yet sent (awaiting approval, queued, failed).
+
+    The system path of ``cancel_notice`` for the service that took the case away from its judges
+    (a transfer that moves the case); the caller has checked its own permission. Notices already
+    sent are left to finish. Returns the cancelled notices.
+    """
+    pending = list(
+        Notice.objects.select_for_update()
+        .select_related("case", "platform")
+        .filter(case=case, state__in=(NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.FAILED))
+        .order_by("pk")
+    )
+    for notice in pending:
+        _end(notice, NoticeState.CANCELLED, reason=reason, actor=actor)
+    return pending
 
 
 @transaction.atomic
