@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from enforcement import audit
-from enforcement.permissions import Action, can
+from enforcement.permissions import Action, can, cases_for
+from platforms.models import Notice, NoticeState
 
 from . import services
 
@@ -49,5 +50,18 @@ def workbench_panels(user) -> dict:
         "expiring_measures": list(queries.expiring_measures(user)[:WORKBENCH_ROWS]),
         "reminders": list(queries.reminders_for(user).select_related("measure__clue__platform")[:WORKBENCH_ROWS]),
         "visits_due": list(queries.visits_due_for(user)[:WORKBENCH_ROWS]),
+        "notices_attention": list(notices_attention(user)[:WORKBENCH_ROWS]),
         "panel_rows": WORKBENCH_ROWS,
     }
+
+
+def notices_attention(user):
+    """Notices of the user's cases that failed or wait for the bureau head, oldest first."""
+    return (
+        Notice.objects.filter(
+            case__in=cases_for(user, Action.HANDLE),
+            state__in=(NoticeState.FAILED, NoticeState.AWAITING_APPROVAL),
+        )
+        .select_related("case", "platform")
+        .order_by("created_at", "id")
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("platforms.api.urls")),
     path("api/v1/", include("enforcement.api.urls")),
     path("", include("clues.urls")),
+    path("", include("platforms.urls")),
     path("", include("enforcement.urls")),
 ]
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from enforcement.models import CourtLevel, Role
 from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory
+from tests.support.platforms import MockPlatforms
+from tests.support.workers import Worker
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +69,48 @@ def cast(courts):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture
+def sysadmin(db):
+    return UserFactory(username="sysadmin", court=None, roles=[Role.SYSTEM_ADMIN])
+
+
+@pytest.fixture
+def mock_platforms(tmp_path):
+    """Start the real stand-in platform process with a given configuration; stopped afterwards."""
+    started: list[MockPlatforms] = []
+
+    def start(config: dict, **kwargs) -> MockPlatforms:
+        mock = MockPlatforms(config, tmp_path, **kwargs)
+        started.append(mock)
+        return mock
+
+    yield start
+    for mock in started:
+        mock.stop()
+
+
+@pytest.fixture
+def worker_factory(transactional_db, tmp_path):
+    """Start real Celery workers (Redis broker, the test database) with extra environment."""
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("worker tests need CELERY_BROKER_URL=redis://... (make test sets it)")
+    celery_app.control.purge()
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 1, **env: str) -> Worker:
+        worker = Worker(tmp_path, {k: str(v) for k, v in env.items()}).start(concurrency)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    celery_app.control.purge()
+    connection.close()
+
+
+@pytest.fixture
+def celery_worker_process(worker_factory):
+    return worker_factory()

@@ -52,6 +52,31 @@
     }
   });
 
+  // Notice form: the platform checkboxes offer only the platforms whose connector takes the chosen
+  // kind (inputs carry data-capabilities), and none while "全部平台" is ticked (the service checks).
+  function filterPlatforms(kind) {
+    var form = kind.form;
+    if (!form) { return; }
+    var all = form.querySelector("input[name='all_platforms']");
+    form.querySelectorAll("input[name='" + kind.dataset.platformFilter + "']").forEach(function (box) {
+      var capable = (box.dataset.capabilities || "").split(" ").indexOf(kind.value) >= 0;
+      box.disabled = !capable || (all && all.checked);
+      if (!capable) { box.checked = false; }
+      box.closest(".form-check").classList.toggle("text-muted", !capable);
+    });
+  }
+  document.querySelectorAll("select[data-platform-filter]").forEach(filterPlatforms);
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target.matches) { return; }
+    if (target.matches("select[data-platform-filter]")) {
+      filterPlatforms(target);
+    } else if (target.matches("input[name='all_platforms']")) {
+      var kind = target.form && target.form.querySelector("select[data-platform-filter]");
+      if (kind) { filterPlatforms(kind); }
+    }
+  });
+
   // Confirm buttons that change a case's status.
   document.addEventListener("submit", function (event) {
     var message = event.target.dataset.confirm;

@@ -18,8 +18,8 @@ from platforms import services
 from platforms.models import Notice, NoticeState
 from tests.clues.factories import PlatformFactory
 from tests.factories import EnforcementCaseFactory, PartyFactory
-from tests.integration.conftest import wait_for
-from tests.notices.conftest import COMPANY_USCC, holding, mock_platforms, platform_config, sysadmin  # noqa: F401
+from tests.support.platforms import COMPANY_USCC, holding, platform_config
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +38,7 @@ def case(cast, company):
     )
 
 
-def six_platforms(mock_platforms, sysadmin, **overrides):  # noqa: F811
+def six_platforms(mock_platforms, sysadmin, **overrides):
     config = {
         code: platform_config(
             code,
@@ -75,7 +75,7 @@ def test_one_click_query_of_six_platforms_becomes_clues(
     sysadmin,
     worker_factory,
     live_server,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.CALLBACK_BASE_URL = live_server.url
     mock = six_platforms(mock_platforms, sysadmin)
@@ -101,7 +101,7 @@ def test_freezes_reach_a_flaky_platform_exactly_once(
     mock_platforms,
     sysadmin,
     worker_factory,
-    settings,  # noqa: F811
+    settings,
 ):
     mock = six_platforms(mock_platforms, sysadmin, jd={"failure_rate": 0.5, "hang_s": 1})
     worker_factory(NOTICE_RETRY_BASE_S="0.05", NOTICE_SWEEP_INTERVAL_S="1")
@@ -141,7 +141,7 @@ def test_a_platform_down_then_up_gets_every_notice_once(
     company,
     mock_platforms,
     sysadmin,
-    worker_factory,  # noqa: F811
+    worker_factory,
 ):
     mock = six_platforms(mock_platforms, sysadmin)
     control = f"{mock.base}/pinduoduo/_control"
@@ -172,7 +172,7 @@ def test_worker_killed_mid_delivery_loses_nothing_and_doubles_nothing(
     mock_platforms,
     sysadmin,
     worker_factory,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.NOTICE_SENDING_TIMEOUT_S = 2  # the sweeper below runs in this process
     mock = six_platforms(mock_platforms, sysadmin, tenpay={"latency_ms": 3000})

@@ -7,7 +7,7 @@ from enforcement.models import AuditCheckpoint, Role
 from enforcement.services import open_case
 from enforcement.tasks import checkpoint_audit_chains
 from tests.factories import CourtFactory, PartyFactory, UserFactory
-from tests.integration.conftest import wait_for
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from platforms import services
 from platforms.models import DeliveryAttempt, Notice, NoticeState
 from tests.clues.factories import PlatformFactory
 from tests.factories import EnforcementCaseFactory, PartyFactory
-from tests.notices.conftest import COMPANY_USCC, holding, platform_config
+from tests.support.platforms import COMPANY_USCC, holding, platform_config
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,12 @@ def test_freeze_holds_at_most_the_balance_and_becomes_a_measure(cast, case, comp
     mock.connect(sysadmin, PlatformFactory(code="alipay", name="支付宝"))
 
     (notice,) = services.request_notices(
-        cast.head, case, kind="freeze", platforms=["alipay"], respondent=company.pk, account="ali-1",
+        cast.head,
+        case,
+        kind="freeze",
+        platforms=["alipay"],
+        respondent=company.pk,
+        account="ali-1",
         amount="50000.00",
     )
     assert notice.state == NoticeState.QUEUED  # the bureau head's own freeze needs no approval
@@ -77,7 +82,12 @@ def test_judges_freeze_waits_for_approval_then_goes_out(cast, case, company, moc
     mock = mock_platforms({"alipay": platform_config("alipay", holdings=[holding("ali-1", "30000.00")])})
     mock.connect(sysadmin, PlatformFactory(code="alipay", name="支付宝"))
     (notice,) = services.request_notices(
-        cast.assigned, case, kind="freeze", platforms=["alipay"], respondent=company.pk, account="ali-1",
+        cast.assigned,
+        case,
+        kind="freeze",
+        platforms=["alipay"],
+        respondent=company.pk,
+        account="ali-1",
         amount="1000.00",
     )
     assert notice.state == NoticeState.AWAITING_APPROVAL

@@ -79,31 +79,6 @@ class Worker:
             self.log.close()
 
 
-@pytest.fixture
-def worker_factory(transactional_db, tmp_path):
-    """Start workers with extra environment; all are stopped after the test."""
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.fail("integration tests need CELERY_BROKER_URL=redis://... (make test sets it)")
-    celery_app.control.purge()
-    workers: list[Worker] = []
-
-    def start(concurrency: int = 1, **env: str) -> Worker:
-        worker = Worker(tmp_path, {k: str(v) for k, v in env.items()}).start(concurrency)
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop()
-    celery_app.control.purge()
-    connection.close()
-
-
-@pytest.fixture
-def celery_worker_process(worker_factory):
-    return worker_factory()
-
-
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll ``predicate`` until it returns a truthy value or the timeout passes."""
     deadline = time.monotonic() + timeout

@@ -9,12 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
-from enforcement.models import Role
 from platforms import services as platform_services
-from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY_USCC = "91430300MA4L0XXQ1U"
@@ -40,8 +37,13 @@ def platform_config(code, *, mode="sync", failure_rate=0.0, holdings=(), hang_s=
 
 
 def holding(account, balance, holder=COMPANY_USCC, kind="platform_balance"):
-    return {"holder_id": holder, "holder_name": "湘潭鲜享家网络科技有限公司", "account": account,
-            "asset_kind": kind, "balance": balance}
+    return {
+        "holder_id": holder,
+        "holder_name": "湘潭鲜享家网络科技有限公司",
+        "account": account,
+        "asset_kind": kind,
+        "balance": balance,
+    }
 
 
 class MockPlatforms:
@@ -55,9 +57,20 @@ class MockPlatforms:
         data.write_text(json.dumps({"platforms": config}, ensure_ascii=False))
         self.log = open(tmp / f"mock-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_mock_platforms", "--port", str(self.port), "--data", str(data),
-             "--seed", str(seed)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "manage.py",
+                "run_mock_platforms",
+                "--port",
+                str(self.port),
+                "--data",
+                str(data),
+                "--seed",
+                str(seed),
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -92,22 +105,3 @@ class MockPlatforms:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
-
-
-@pytest.fixture
-def mock_platforms(tmp_path):
-    started: list[MockPlatforms] = []
-
-    def start(config: dict, **kwargs) -> MockPlatforms:
-        mock = MockPlatforms(config, tmp_path, **kwargs)
-        started.append(mock)
-        return mock
-
-    yield start
-    for mock in started:
-        mock.stop()
-
-
-@pytest.fixture
-def sysadmin(db):
-    return UserFactory(username="sysadmin", court=None, roles=[Role.SYSTEM_ADMIN])
