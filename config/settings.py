@@ -269,6 +269,14 @@ CELERY_BEAT_SCHEDULE = {
     "measures-expire": {"task": "clues.tasks.expire_measures", "schedule": 3600},
     "measures-remind": {"task": "clues.tasks.remind_expiring_measures", "schedule": 3600},
     "notices-sweep": {"task": "platforms.tasks.sweep_notices", "schedule": env_int("NOTICE_SWEEP_INTERVAL_S", 15)},
+    # Transfers: overdue supervision orders, handover/answer/report reminders (idempotent), and
+    # file-access grants that ran out (their guardian grant is removed).
+    "transfers-flag-overdue": {"task": "transfers.tasks.flag_overdue_orders", "schedule": 3600},
+    "transfers-remind": {"task": "transfers.tasks.remind_transfer_deadlines", "schedule": 3600},
+    "file-access-expire": {
+        "task": "transfers.tasks.expire_file_access",
+        "schedule": env_int("FILE_ACCESS_EXPIRE_INTERVAL_S", 60),
+    },
 }
 
 # --- Domain configuration (configurable rules, see DOMAIN.md) ------------------------------
@@ -281,6 +289,39 @@ OVER_FREEZE_MARGIN_RATE = Decimal(env_str("OVER_FREEZE_MARGIN_RATE", "0.10"))
 MEASURE_REMINDER_DAYS = [int(d) for d in env_list("MEASURE_REMINDER_DAYS", ["30", "15", "7"])]
 # Days ahead a scheduled live-seizure visit shows as due.
 VISIT_DUE_WARNING_DAYS = env_int("VISIT_DUE_WARNING_DAYS", 3)
+
+# --- Cross-enforcement transfers (DOMAIN.md; thresholds per high court are data, these are defaults) ---
+# Triggers: one respondent with this many unfinished cases in at least this many courts.
+TRANSFER_TRIGGER_SAME_RESPONDENT_CASES = env_int("TRANSFER_TRIGGER_SAME_RESPONDENT_CASES", 10)
+TRANSFER_TRIGGER_SAME_RESPONDENT_COURTS = env_int("TRANSFER_TRIGGER_SAME_RESPONDENT_COURTS", 2)
+# Triggers: property undisposed this many months after a verified clue or an active measure.
+TRANSFER_TRIGGER_UNDISPOSED_MONTHS = env_int("TRANSFER_TRIGGER_UNDISPOSED_MONTHS", 6)
+# Triggers: a case with no timeline entry for this many days is stalled.
+TRANSFER_TRIGGER_STALLED_DAYS = env_int("TRANSFER_TRIGGER_STALLED_DAYS", 90)
+# A lower court may ask for reconsideration within this many days of the decision.
+TRANSFER_RECONSIDERATION_DAYS = env_int("TRANSFER_RECONSIDERATION_DAYS", 5)
+# The receiving court registers within this many days of the decision.
+TRANSFER_REGISTRATION_DAYS = env_int("TRANSFER_REGISTRATION_DAYS", 7)
+# Missing materials are requested and supplied within this many days of acceptance.
+TRANSFER_MATERIALS_DAYS = env_int("TRANSFER_MATERIALS_DAYS", 30)
+# 执转破: the receiving court answers within this many days of the referral.
+TRANSFER_BANKRUPTCY_ANSWER_DAYS = env_int("TRANSFER_BANKRUPTCY_ANSWER_DAYS", 30)
+# The receiving court reports progress to the deciding court at this interval (days).
+TRANSFER_REPORT_INTERVAL_DAYS = env_int("TRANSFER_REPORT_INTERVAL_DAYS", 30)
+# Default time limit of a supervision order (督促执行令) when the decision does not give one.
+TRANSFER_SUPERVISE_DEADLINE_DAYS = env_int("TRANSFER_SUPERVISE_DEADLINE_DAYS", 30)
+# Days ahead of a handover deadline when a reminder is written.
+TRANSFER_REMINDER_DAYS_BEFORE = env_int("TRANSFER_REMINDER_DAYS_BEFORE", 2)
+# Recommendation weights (relative): main property's platform court, data controllers' court,
+# clue concentration by region, parties' domiciles, open caseload per judge.
+TRANSFER_WEIGHT_PROPERTY = env_int("TRANSFER_WEIGHT_PROPERTY", 40)
+TRANSFER_WEIGHT_DATA = env_int("TRANSFER_WEIGHT_DATA", 10)
+TRANSFER_WEIGHT_CLUE_REGION = env_int("TRANSFER_WEIGHT_CLUE_REGION", 15)
+TRANSFER_WEIGHT_DOMICILE = env_int("TRANSFER_WEIGHT_DOMICILE", 20)
+TRANSFER_WEIGHT_CASELOAD = env_int("TRANSFER_WEIGHT_CASELOAD", 15)
+# File-access grants: default and longest duration in days.
+FILE_ACCESS_DEFAULT_DAYS = env_int("FILE_ACCESS_DEFAULT_DAYS", 30)
+FILE_ACCESS_MAX_DAYS = env_int("FILE_ACCESS_MAX_DAYS", 90)
 
 # --- Platform notices ------------------------------------------------------------------------
 CONNECTOR_SECRET_KEY = env_str("CONNECTOR_SECRET_KEY", "")  # Fernet key; derived from SECRET_KEY if empty

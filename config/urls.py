@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("clues.api.urls")),
     path("api/v1/", include("platforms.api.urls")),
+    path("api/v1/", include("transfers.api.urls")),
     path("api/v1/", include("enforcement.api.urls")),
     path("", include("clues.urls")),
     path("", include("platforms.urls")),

@@ -6,6 +6,7 @@ who may do what lives in ``permissions.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -216,6 +217,11 @@ class EnforcementCase(models.Model):
     amount_due = models.DecimalField(_("执行标的"), max_digits=16, decimal_places=2)
     amount_recovered = models.DecimalField(_("已执行到位"), max_digits=16, decimal_places=2, default=Decimal("0.00"))
     filed_on = models.DateField(_("立案日期"))
+    # Days of the art. 237 clock that do not count (public notice, appraisal, jurisdiction dispute,
+    # coordination, deferral, suspension): the union of the intervals recorded in
+    # ``transfers.Art237ExcludedPeriod``, kept here by ``transfers.services.record_excluded_period``
+    # so that lists compute ``art237_eligible_on`` without another query.
+    art237_excluded_days = models.PositiveIntegerField(_("237条不计入期间（日）"), default=0)
     origin_case = models.ForeignKey(
         "self", verbose_name=_("原案件"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -260,8 +266,15 @@ class EnforcementCase(models.Model):
 
     @property
     def art237_eligible_on(self):
-        """The day from which the applicant may apply to the higher court (CPL art. 237)."""
-        return periods.period_end(self.filed_on, periods.Period(months=settings.ART237_MONTHS))
+        """The day from which the applicant may apply to the higher court (CPL art. 237).
+
+        Six months (``ART237_MONTHS``) after filing, extended by the excluded days, moved off a
+        rest day. ``transfers.queries.art237_due`` computes the same day in SQL.
+        """
+        end = periods.period_end(
+            self.filed_on, periods.Period(months=settings.ART237_MONTHS), shift_holiday=False
+        ) + dt.timedelta(days=self.art237_excluded_days or 0)
+        return periods.next_working_day(end)
 
     @property
     def is_open(self) -> bool:

@@ -10,6 +10,9 @@ Sources of access:
   or ``view_case_file``). Model-wide grants are never consulted (``accept_global_perms=False``);
 * the bureau head (执行局长) of the case's court: everything, including approve and assign;
 * a supervisor (监督) at any superior court: view and read the file (reads are audited);
+* the bureau head of the receiving court of a cross-enforcement transfer that is decided and not
+  yet ended (``transfers.models.RECEIVING_STATES``): view and read the file of the transferred
+  cases, so the court can accept, assign and cooperate (after acceptance it holds grants);
 * system administrators and superusers: nothing. They run the system, not the cases.
 """
 
@@ -81,6 +84,18 @@ def _is_supervisor_above(user, case: EnforcementCase) -> bool:
     return case.court.path.startswith(user.court.path)
 
 
+_RECEIVING_HEAD_ACTIONS = frozenset({Action.VIEW, Action.VIEW_FILE})
+
+
+def _receiving_court_cases(user) -> QuerySet:
+    """Ids of cases in transfers to the user's court that are decided and still running (SQL)."""
+    from transfers.models import RECEIVING_STATES, TransferCase
+
+    return TransferCase.objects.filter(
+        transfer__receiving_court_id=user.court_id, transfer__state__in=RECEIVING_STATES
+    ).values("case_id")
+
+
 def can(user, action: Action | str, case: EnforcementCase) -> bool:
     """May ``user`` perform ``action`` on ``case``?"""
     action = Action(action)
@@ -91,7 +106,13 @@ def can(user, action: Action | str, case: EnforcementCase) -> bool:
     if action in _SUPERVISOR_ACTIONS and _is_supervisor_above(user, case):
         return True
     wanted = _GRANTS_FOR[action]
-    return bool(wanted) and bool(_granted_codenames(user, case) & set(wanted))
+    if wanted and _granted_codenames(user, case) & set(wanted):
+        return True
+    return (
+        action in _RECEIVING_HEAD_ACTIONS
+        and user.has_role(Role.BUREAU_HEAD)
+        and _receiving_court_cases(user).filter(case_id=case.pk).exists()
+    )
 
 
 def cases_for(user, action: Action | str = Action.VIEW, queryset: QuerySet | None = None) -> QuerySet:
@@ -116,6 +137,8 @@ def cases_for(user, action: Action | str = Action.VIEW, queryset: QuerySet | Non
         condition |= Q(court_id=user.court_id)
     if user.has_role(Role.SUPERVISOR) and action in _SUPERVISOR_ACTIONS and user.court.path:
         condition |= Q(court__path__startswith=user.court.path) & ~Q(court_id=user.court_id)
+    if user.has_role(Role.BUREAU_HEAD) and action in _RECEIVING_HEAD_ACTIONS:
+        condition |= Q(pk__in=_receiving_court_cases(user))
     return queryset.filter(condition)
 
 

@@ -39,6 +39,7 @@ PAGE_SIZE = 50
 TRANSITION_LABELS = {
     (CaseStatus.FILED, CaseStatus.IN_PROGRESS): gettext_lazy("开始执行"),
     (CaseStatus.IN_PROGRESS, CaseStatus.SUSPENDED): gettext_lazy("中止"),
+    (CaseStatus.FILED, CaseStatus.SUSPENDED): gettext_lazy("中止"),
     (CaseStatus.SUSPENDED, CaseStatus.IN_PROGRESS): gettext_lazy("恢复"),
     (CaseStatus.FILED, CaseStatus.CLOSED): gettext_lazy("结案"),
     (CaseStatus.IN_PROGRESS, CaseStatus.CLOSED): gettext_lazy("结案"),

@@ -695,7 +695,7 @@ def test_transitions_resume_and_timeline(cast):
     client = client_for(cast.assigned)
     url = f"/api/v1/cases/{cast.case.pk}/"
 
-    response = client.post(url + "transition/", {"status": "suspended"}, format="json")
+    response = client.post(url + "transition/", {"status": "filed"}, format="json")
     assert response.status_code == 400
     assert "status" in response.json() and HAS_CJK.search(response.json()["status"][0])
 

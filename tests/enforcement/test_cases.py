@@ -368,11 +368,13 @@ def test_bureau_head_who_is_also_a_judge_is_not_auto_assigned_unless_listed(cast
 
 S = CaseStatus
 # Reasoned from the issue: filed → in_progress → closed; 中止 (suspended) and back; a case can be
-# closed from filed (rejected / not enforced), from in progress and while suspended. A closed case
-# never reopens (执恢 files a new case).
+# closed from filed (rejected / not enforced), from in progress and while suspended; a case may be
+# suspended before enforcement starts (e.g. its respondent is referred to bankruptcy review). A
+# closed case never reopens (执恢 files a new case).
 EXPECTED_TRANSITIONS = {
     (S.FILED, S.IN_PROGRESS),
     (S.FILED, S.CLOSED),
+    (S.FILED, S.SUSPENDED),
     (S.IN_PROGRESS, S.SUSPENDED),
     (S.SUSPENDED, S.IN_PROGRESS),
     (S.IN_PROGRESS, S.CLOSED),
@@ -383,7 +385,7 @@ FORBIDDEN = [(a, b) for a in S.values for b in S.values if (a, b) not in EXPECTE
 
 def test_transition_table_is_the_expected_one():
     assert set(services.TRANSITIONS) == EXPECTED_TRANSITIONS
-    assert len(FORBIDDEN) == 10
+    assert len(FORBIDDEN) == 9
 
 
 def _put_in(case: EnforcementCase, status: str) -> EnforcementCase:
@@ -422,6 +424,7 @@ ALLOWED = [
     (S.FILED, S.CLOSED, {"closing_method": ClosingMethod.REJECTED}, "close"),
     (S.FILED, S.CLOSED, {"closing_method": ClosingMethod.NOT_ENFORCED}, "close"),
     (S.IN_PROGRESS, S.SUSPENDED, {"reason": "案外人异议"}, "suspend"),
+    (S.FILED, S.SUSPENDED, {"reason": "被执行人移送破产审查"}, "suspend"),
     (S.SUSPENDED, S.IN_PROGRESS, {}, "resume_from_suspension"),
     (S.IN_PROGRESS, S.CLOSED, {"closing_method": ClosingMethod.CLOSED_FOR_NOW, "reason": "无可供执行财产"}, "close"),
     (S.IN_PROGRESS, S.CLOSED, {"closing_method": ClosingMethod.TERMINATED, "reason": "申请人撤回"}, "close"),

@@ -1,0 +1,218 @@
+"""Eligibility: the art. 237 clock with excluded periods and holidays (Python and SQL agree), the
+configurable triggers per high court, and the supervisor's list in a constant number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from clues.models import Measure, PropertyClue
+from enforcement.models import CaseEvent, EnforcementCase
+from tests.clues.factories import add_clue, add_measure
+from tests.factories import EnforcementCaseFactory, PartyFactory
+from tests.transfers.conftest import client_for
+from transfers import queries, services
+from transfers.models import Art237ExcludedPeriod, TriggerConfig
+
+pytestmark = pytest.mark.django_db
+
+
+def _eligible_ids(user, **kwargs) -> set[int]:
+    return {c.pk for c in queries.eligible_cases(user, **kwargs)}
+
+
+def test_excluded_periods_move_the_art237_day_and_overlaps_count_once(people):
+    case = EnforcementCaseFactory(court=people.courts.yuhu, judges=[people.assigned], filed_on=dt.date(2025, 3, 15))
+    assert case.art237_eligible_on == dt.date(2025, 9, 15)  # a Monday
+    services.record_excluded_period(
+        people.assigned, case, kind="appraisal", started_on=dt.date(2025, 4, 1), ended_on=dt.date(2025, 4, 10)
+    )
+    case.refresh_from_db()
+    assert case.art237_excluded_days == 10
+    assert case.art237_eligible_on == dt.date(2025, 9, 25)
+    # overlapping 04-05..04-16: the union is 04-01..04-16 = 16 days; 09-15 + 16 = 10-01, National Day:
+    # the holiday rule moves it to the first working day, 2025-10-09
+    services.record_excluded_period(
+        people.assigned, case, kind="public_notice", started_on=dt.date(2025, 4, 5), ended_on=dt.date(2025, 4, 16)
+    )
+    case.refresh_from_db()
+    assert case.art237_excluded_days == 16
+    assert case.art237_eligible_on == dt.date(2025, 10, 9)
+    assert Art237ExcludedPeriod.objects.filter(case=case).count() == 2
+
+
+def test_excluded_period_rules(people):
+    case = EnforcementCaseFactory(court=people.courts.yuhu, judges=[people.assigned], filed_on=dt.date(2025, 3, 15))
+    today = timezone.localdate()
+    bad = [
+        ({"kind": "holiday", "started_on": dt.date(2025, 4, 1), "ended_on": dt.date(2025, 4, 2)}, "kind"),
+        ({"kind": "appraisal", "started_on": dt.date(2025, 4, 5), "ended_on": dt.date(2025, 4, 1)}, "ended_on"),
+        ({"kind": "appraisal", "started_on": dt.date(2025, 3, 1), "ended_on": dt.date(2025, 4, 1)}, "started_on"),
+        ({"kind": "deferral", "started_on": dt.date(2025, 4, 1), "ended_on": today + dt.timedelta(days=3)}, "ended_on"),
+    ]
+    for kwargs, field in bad:
+        with pytest.raises(ValidationError) as exc:
+            services.record_excluded_period(people.assigned, case, **kwargs)
+        assert field in exc.value.message_dict
+    with pytest.raises(PermissionDenied):
+        services.record_excluded_period(
+            people.supervisor, case, kind="appraisal", started_on=dt.date(2025, 4, 1), ended_on=dt.date(2025, 4, 2)
+        )
+    case.refresh_from_db()
+    assert case.art237_excluded_days == 0 and not Art237ExcludedPeriod.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "today",
+    [dt.date(2025, 9, 15), dt.date(2025, 10, 1), dt.date(2025, 10, 5), dt.date(2025, 10, 9), dt.date(2026, 2, 28)],
+)
+def test_sql_art237_matches_the_python_rule(people, today):
+    """Month ends, rest days, holidays and excluded days: the list's SQL and the model agree."""
+    cases = []
+    start = dt.date(2025, 2, 20)
+    for i in range(0, 200, 3):
+        filed = start + dt.timedelta(days=i)
+        case = EnforcementCaseFactory(court=people.courts.yuhu, filed_on=min(filed, timezone.localdate()))
+        cases.append(case)
+    for i, case in enumerate(cases):
+        EnforcementCase.objects.filter(pk=case.pk).update(art237_excluded_days=(i * 7) % 23)
+    expected = {
+        c.pk for c in EnforcementCase.objects.filter(pk__in=[c.pk for c in cases]) if c.art237_eligible_on <= today
+    }
+    rows = {c.pk: c for c in queries.eligible_cases(people.supervisor, today=today)}
+    assert {pk for pk, c in rows.items() if c.r_art237} == expected
+    assert expected  # the dates are chosen so both sides are non-empty
+    assert len(expected) < len(cases)
+
+
+def test_same_respondent_trigger_counts_open_cases_in_different_courts(people):
+    person = PartyFactory()
+    same = [PartyFactory(name="同一人", id_number=person.id_number) for _ in range(9)]
+    cases = [EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[person])]
+    for i, twin in enumerate(same):
+        court = people.courts.yuhu if i % 2 else people.courts.yuetang
+        cases.append(EnforcementCaseFactory(court=court, parties__respondents=[twin]))
+    rows = {c.pk: c for c in queries.eligible_cases(people.supervisor)}
+    assert set(rows) == {c.pk for c in cases}  # 10 open cases in 2 courts
+    assert all(c.r_same_respondent and c.linked_cases == 10 for c in rows.values())
+    texts = [r["text"] for r in queries.reasons_of(rows[cases[0].pk])]
+    assert any("10 件未结案件" in t for t in texts)
+    # one closed: 9 < 10
+    EnforcementCase.objects.filter(pk=cases[-1].pk).update(status="closed", closing_method="terminated")
+    assert _eligible_ids(people.supervisor) == set()
+
+
+def test_triggers_are_configured_per_high_court_by_its_supervisors(people):
+    person = PartyFactory()
+    a = EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[person])
+    b = EnforcementCaseFactory(
+        court=people.courts.yuetang, parties__respondents=[PartyFactory(id_number=person.id_number)]
+    )
+    assert _eligible_ids(people.supervisor) == set()
+    with pytest.raises(PermissionDenied):
+        services.update_trigger_config(people.supervisor, people.courts.high, same_respondent_min_cases=2)
+    with pytest.raises(PermissionDenied):
+        services.update_trigger_config(people.other_supervisor, people.courts.high, same_respondent_min_cases=2)
+    with pytest.raises(ValidationError) as exc:
+        services.update_trigger_config(people.high_supervisor, people.courts.high, same_respondent_min_cases=1)
+    assert "same_respondent_min_cases" in exc.value.message_dict
+    assert not TriggerConfig.objects.exists()
+    services.update_trigger_config(people.high_supervisor, people.courts.high, same_respondent_min_cases=2)
+    assert _eligible_ids(people.supervisor) == {a.pk, b.pk}
+    # the Fujian thresholds are untouched: a Fujian pair is not eligible
+    person2 = PartyFactory()
+    EnforcementCaseFactory(court=people.courts.jiaocheng, parties__respondents=[person2])
+    EnforcementCaseFactory(
+        court=people.courts.jiaocheng, parties__respondents=[PartyFactory(id_number=person2.id_number)]
+    )
+    assert _eligible_ids(people.other_supervisor) == set()
+    # the SPC sees both provinces with each province's thresholds
+    assert _eligible_ids(people.spc_supervisor) == {a.pk, b.pk}
+
+
+def test_trigger_config_api(people):
+    answer = client_for(people.high_supervisor).get("/api/v1/transfers/triggers/")
+    assert answer.status_code == 200
+    assert answer.json()["same_respondent_min_cases"] == 10 and answer.json()["stalled_days"] == 90
+    answer = client_for(people.high_supervisor).put("/api/v1/transfers/triggers/", {"stalled_days": 60}, format="json")
+    assert answer.status_code == 200 and answer.json()["stalled_days"] == 60
+    answer = client_for(people.supervisor).put("/api/v1/transfers/triggers/", {"stalled_days": 10}, format="json")
+    assert answer.status_code == 403
+    assert client_for(people.assigned).get("/api/v1/transfers/triggers/").status_code == 403
+    assert TriggerConfig.objects.get().stalled_days == 60
+
+
+def test_undisposed_property_trigger(people):
+    case = people.case
+    clue = add_clue(people.assigned, case, account="acct-old")
+    services_clue = __import__("clues.services", fromlist=["verify_clue"])
+    services_clue.verify_clue(people.assigned, clue)
+    assert _eligible_ids(people.supervisor) == set()
+    PropertyClue.objects.filter(pk=clue.pk).update(verified_at=timezone.now() - dt.timedelta(days=200))
+    rows = list(queries.eligible_cases(people.supervisor))
+    assert [c.pk for c in rows] == [case.pk] and rows[0].r_undisposed
+    assert [r["label"] for r in queries.reasons_of(rows[0])] == ["财产长期未处置"]
+    # disposed: no longer
+    PropertyClue.objects.filter(pk=clue.pk).update(status="disposed")
+    assert _eligible_ids(people.supervisor) == set()
+    # an active measure in force for more than 6 months
+    other = add_clue(people.assigned, case, account="acct-measure")
+    measure = add_measure(people.assigned, case, other, amount="1000.00")
+    Measure.objects.filter(pk=measure.pk).update(effective_on=timezone.localdate() - dt.timedelta(days=200))
+    assert _eligible_ids(people.supervisor, reason="undisposed") == {case.pk}
+
+
+def test_stalled_trigger(people):
+    case = people.case
+    CaseEvent.objects.create(case=case, kind="note", message="记录")
+    assert _eligible_ids(people.supervisor) == set()
+    CaseEvent.objects.filter(case=case).update(at=timezone.now() - dt.timedelta(days=91))
+    EnforcementCase.objects.filter(pk=case.pk).update(created_at=timezone.now() - dt.timedelta(days=100))
+    rows = list(queries.eligible_cases(people.supervisor))
+    assert [c.pk for c in rows] == [case.pk]
+    assert [r["code"] for r in queries.reasons_of(rows[0])] == ["stalled"]
+
+
+def test_eligible_list_scope_and_api(people, django_assert_max_num_queries):
+    old = EnforcementCaseFactory(court=people.courts.yuhu, filed_on=dt.date(2024, 1, 10))
+    mid_case = EnforcementCaseFactory(court=people.courts.mid, filed_on=dt.date(2024, 1, 10))
+    fj_case = EnforcementCaseFactory(court=people.courts.jiaocheng, filed_on=dt.date(2024, 1, 10))
+    closed = EnforcementCaseFactory(court=people.courts.yuhu, filed_on=dt.date(2024, 1, 10))
+    EnforcementCase.objects.filter(pk=closed.pk).update(status="closed", closing_method="terminated")
+    body = client_for(people.supervisor).get("/api/v1/transfers/eligible/").json()
+    assert [row["id"] for row in body["results"]] == [old.pk]
+    row = body["results"][0]
+    assert row["reasons"][0]["label"] == "237条" and row["art237_eligible_on"] == old.art237_eligible_on.isoformat()
+    assert {
+        r["id"] for r in client_for(people.high_supervisor).get("/api/v1/transfers/eligible/").json()["results"]
+    } == {
+        old.pk,
+        mid_case.pk,
+    }
+    assert [
+        r["id"] for r in client_for(people.other_supervisor).get("/api/v1/transfers/eligible/").json()["results"]
+    ] == [fj_case.pk]
+    for user in (people.assigned, people.head, people.outsider, people.admin, people.superuser):
+        assert client_for(user).get("/api/v1/transfers/eligible/").status_code == 403
+    assert client_for(None).get("/api/v1/transfers/eligible/").status_code == 401
+
+
+def test_eligible_list_issues_a_constant_number_of_queries(people):
+    def count(total: int) -> int:
+        existing = queries.eligible_cases(people.supervisor).count()
+        for _ in range(total - existing):
+            EnforcementCaseFactory(court=people.courts.yuhu, filed_on=dt.date(2024, 5, 6), amount_due=Decimal("500.00"))
+        client = client_for(people.supervisor)
+        client.get("/api/v1/transfers/eligible/")
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.get("/api/v1/transfers/eligible/?sort=-filed_on")
+        assert answer.status_code == 200 and answer.json()["count"] == total
+        return len(captured)
+
+    assert count(5) == count(30)

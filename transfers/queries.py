@@ -1,0 +1,351 @@
+"""Read paths of transfers, filtered by the permission policy in SQL.
+
+``eligible_cases`` answers the supervisor's list of cases eligible for cross-enforcement in one
+query (plus the trigger configuration and the prefetch): every reason is an annotation computed by
+the database, so the list costs the same for 5 cases as for 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
+from enforcement import periods
+from enforcement.models import CaseEvent, CaseParty, CasePartyRole, CaseStatus, Court, CourtLevel, EnforcementCase, Role
+from enforcement.permissions import Action, cases_for, sees_no_cases
+
+from .models import (
+    ACTIVE_STATES,
+    FileAccessGrant,
+    GrantState,
+    ProgressReport,
+    Transfer,
+    TransferCase,
+    TransferStep,
+    TriggerConfig,
+)
+
+# --------------------------------------------------------------------------------------------
+# the art. 237 day in SQL
+# --------------------------------------------------------------------------------------------
+
+
+class Art237Undelayed(Func):
+    """filed_on + ART237_MONTHS months (month ends clamped, as ``periods.add_months``) + the
+    excluded days: the art. 237 day before the holiday rule, computed by the database."""
+
+    output_field = DateField()
+
+    def __init__(self, months: int):
+        super().__init__(F("filed_on"), F("art237_excluded_days"))
+        self.months = int(months)
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: months first, then days
+        filed, filed_params = compiler.compile(self.source_expressions[0])
+        days, days_params = compiler.compile(self.source_expressions[1])
+        return (
+            f"(({filed} + make_interval(months => {self.months})) + ({days}) * interval '1 day')::date",
+            [*filed_params, *days_params],
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        filed, filed_params = compiler.compile(self.source_expressions[0])
+        days, days_params = compiler.compile(self.source_expressions[1])
+        m = self.months
+        clamped = f"min(date({filed}, '+{m} months'), date({filed}, 'start of month', '+{m + 1} months', '-1 day'))"
+        return f"date({clamped}, '+' || ({days}) || ' days')", [*filed_params, *filed_params, *days_params]
+
+
+def last_working_day(today: dt.date) -> dt.date:
+    """The latest working day on or before ``today``: a raw art. 237 day on or before it is, after
+    the holiday rule, on or before today (and no later raw day is)."""
+    while not periods.is_working_day(today):
+        today -= dt.timedelta(days=1)
+    return today
+
+
+# --------------------------------------------------------------------------------------------
+# eligibility
+# --------------------------------------------------------------------------------------------
+
+REASONS = {
+    "art237": _("237条"),
+    "same_respondent": _("同一被执行人多案"),
+    "undisposed": _("财产长期未处置"),
+    "stalled": _("长期无进展"),
+}
+SORTS = {
+    "art237": ("art237_raw", "pk"),
+    "-art237": ("-art237_raw", "-pk"),
+    "filed_on": ("filed_on", "pk"),
+    "-filed_on": ("-filed_on", "-pk"),
+    "last_activity": ("last_activity", "pk"),
+    "-linked": ("-linked_cases", "pk"),
+    "court": ("court__path", "pk"),
+}
+
+
+def _high_courts_for(court: Court) -> list[Court]:
+    """The high courts whose thresholds apply to the cases below ``court``."""
+    if court.level == CourtLevel.SUPREME:
+        return list(Court.objects.filter(level=CourtLevel.HIGH).order_by("path"))
+    chain = [court, *court.ancestors()]
+    return [c for c in chain if c.level == CourtLevel.HIGH][:1]
+
+
+@dataclass
+class Thresholds:
+    high_courts: list
+    values: dict  # high court id -> {name: value}
+    defaults: dict
+
+    def expression(self, name: str, convert=lambda v: v, field=None):
+        """A per-case value of threshold ``name``: the case's high court's, or the default."""
+        distinct = {self.values[h.pk][name] for h in self.high_courts}
+        if len(distinct) <= 1:
+            value = next(iter(distinct)) if distinct else self.defaults[name]
+            return Value(convert(value), output_field=field)
+        whens = [
+            When(court__path__startswith=h.path, then=Value(convert(self.values[h.pk][name]), output_field=field))
+            for h in self.high_courts
+        ]
+        return Case(*whens, default=Value(convert(self.defaults[name]), output_field=field), output_field=field)
+
+
+def thresholds_for(court: Court) -> Thresholds:
+    from .services import trigger_values
+
+    highs = _high_courts_for(court)
+    configs = {c.high_court_id: c for c in TriggerConfig.objects.filter(high_court__in=highs)}
+    defaults = trigger_values(None)
+    return Thresholds(
+        high_courts=highs,
+        values={h.pk: trigger_values(h, configs.get(h.pk)) if h.pk in configs else defaults for h in highs},
+        defaults=defaults,
+    )
+
+
+def _identifier():
+    return Concat("party__id_number", "party__uscc", output_field=CharField())
+
+
+def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.date | None = None) -> QuerySet:
+    """Open cases of the supervisor's subordinate courts eligible under art. 237 or a trigger.
+
+    Each row carries booleans ``r_art237``, ``r_same_respondent``, ``r_undisposed``, ``r_stalled``
+    and the figures for the reasons (``linked_cases``, ``last_activity``, ``active_transfer``).
+    """
+    if sees_no_cases(user) or not user.has_role(Role.SUPERVISOR):
+        return EnforcementCase.objects.none()
+    today = today or timezone.localdate()
+    now = timezone.now()
+    limits = thresholds_for(user.court)
+    art237_limit = last_working_day(today)
+
+    def months_before(months: int) -> dt.date:
+        return periods.add_months(today, -months)
+
+    def days_before(days: int) -> dt.datetime:
+        return now - dt.timedelta(days=days)
+
+    own_idents = (
+        CaseParty.objects.filter(case=OuterRef(OuterRef("pk")), role=CasePartyRole.RESPONDENT)
+        .annotate(ident=_identifier())
+        .exclude(ident="")
+        .values("ident")
+    )
+    linked = (
+        CaseParty.objects.filter(role=CasePartyRole.RESPONDENT)
+        .exclude(case__status=CaseStatus.CLOSED)
+        .annotate(ident=_identifier())
+        .filter(ident__in=own_idents)
+        .values("ident")
+        .annotate(n=Count("case", distinct=True), k=Count("case__court", distinct=True))
+        .filter(k__gte=OuterRef("t_min_courts"))
+        .order_by("-n")
+        .values("n")[:1]
+    )
+    last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
+    old_clue = PropertyClue.objects.filter(
+        case=OuterRef("pk"),
+        status__in=(ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE),
+        verified_at__isnull=False,
+        verified_at__date__lte=OuterRef("t_undisposed_before"),
+    )
+    old_measure = Measure.objects.filter(
+        case=OuterRef("pk"), status=MeasureStatus.ACTIVE, effective_on__lte=OuterRef("t_undisposed_before")
+    )
+    active_transfer = TransferCase.objects.filter(case=OuterRef("pk"), transfer__state__in=ACTIVE_STATES).values(
+        "transfer_id"
+    )[:1]
+
+    queryset = (
+        cases_for(user, Action.VIEW)
+        .filter(court__path__startswith=user.court.path)
+        .exclude(court_id=user.court_id)
+        .exclude(status=CaseStatus.CLOSED)
+        .annotate(
+            t_min_cases=limits.expression("same_respondent_min_cases", field=IntegerField()),
+            t_min_courts=limits.expression("same_respondent_min_courts", field=IntegerField()),
+            t_undisposed_before=limits.expression("undisposed_months", months_before, DateField()),
+            t_stalled_before=limits.expression("stalled_days", days_before, DateTimeField()),
+        )
+        .annotate(
+            art237_raw=Art237Undelayed(settings.ART237_MONTHS),
+            linked_cases=Coalesce(Subquery(linked, output_field=IntegerField()), 0),
+            last_activity=Coalesce(Subquery(last_event, output_field=DateTimeField()), F("created_at")),
+            active_transfer=Subquery(active_transfer, output_field=IntegerField()),
+        )
+        .annotate(
+            r_art237=ExpressionWrapper(Q(art237_raw__lte=art237_limit), output_field=BooleanField()),
+            r_same_respondent=ExpressionWrapper(Q(linked_cases__gte=F("t_min_cases")), output_field=BooleanField()),
+            r_undisposed=ExpressionWrapper(Exists(old_clue) | Exists(old_measure), output_field=BooleanField()),
+            r_stalled=ExpressionWrapper(Q(last_activity__lt=F("t_stalled_before")), output_field=BooleanField()),
+        )
+        .filter(Q(r_art237=True) | Q(r_same_respondent=True) | Q(r_undisposed=True) | Q(r_stalled=True))
+    )
+    if reason in REASONS:
+        queryset = queryset.filter(**{f"r_{reason}": True})
+    queryset = queryset.select_related("court").prefetch_related(
+        Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id"))
+    )
+    return queryset.order_by(*SORTS.get(sort, SORTS["art237"]))
+
+
+def reasons_of(case: EnforcementCase) -> list[dict]:
+    """The reasons of an eligible case, in plain Chinese (from its annotations)."""
+    out = []
+    if case.r_art237:
+        extra = (
+            _("（已扣除不计入期间 %(d)d 日）") % {"d": case.art237_excluded_days} if case.art237_excluded_days else ""
+        )
+        out.append(
+            {
+                "code": "art237",
+                "label": str(REASONS["art237"]),
+                "text": _("立案已满%(m)d个月%(extra)s尚未执行完毕，自 %(date)s 起申请执行人可向上一级法院申请")
+                % {"m": settings.ART237_MONTHS, "extra": extra, "date": case.art237_eligible_on.isoformat()},
+            }
+        )
+    if case.r_same_respondent:
+        out.append(
+            {
+                "code": "same_respondent",
+                "label": str(REASONS["same_respondent"]),
+                "text": _("同一被执行人在多个法院共有 %(n)d 件未结案件（标准：%(t)d 件）")
+                % {"n": case.linked_cases, "t": case.t_min_cases},
+            }
+        )
+    if case.r_undisposed:
+        out.append(
+            {
+                "code": "undisposed",
+                "label": str(REASONS["undisposed"]),
+                "text": _("已核实的财产线索或有效的控制措施在 %(d)s 前即已存在，至今未处置")
+                % {"d": case.t_undisposed_before.isoformat()},
+            }
+        )
+    if case.r_stalled:
+        out.append(
+            {
+                "code": "stalled",
+                "label": str(REASONS["stalled"]),
+                "text": _("最近一次办案记录为 %(d)s，此后长期无进展")
+                % {"d": timezone.localdate(case.last_activity).isoformat()},
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# transfers and grants
+# --------------------------------------------------------------------------------------------
+
+
+def _with_detail(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related(
+        "case__court",
+        "original_court",
+        "deciding_court",
+        "receiving_court",
+        "proposed_court",
+        "receiving_case",
+    ).prefetch_related(
+        Prefetch("links", queryset=TransferCase.objects.select_related("case", "successor").order_by("pk")),
+        Prefetch("steps", queryset=TransferStep.objects.select_related("actor").order_by("at", "pk")),
+        Prefetch("reports", queryset=ProgressReport.objects.order_by("-at", "-pk")),
+        "bankruptcy_steps",
+        "handovers",
+        "material_requests",
+    )
+
+
+def transfers_for(user, *, state: str = "", role: str = "") -> QuerySet:
+    """Transfers of cases the user may view (the policy in SQL). ``role``: deciding / receiving."""
+    if sees_no_cases(user):
+        return Transfer.objects.none()
+    visible = cases_for(user, Action.VIEW).values("pk")
+    queryset = Transfer.objects.filter(case__in=visible)
+    if state:
+        queryset = queryset.filter(state=state)
+    if role == "deciding":
+        queryset = queryset.filter(deciding_court_id=user.court_id)
+    elif role == "receiving":
+        queryset = queryset.filter(receiving_court_id=user.court_id)
+    return _with_detail(queryset).order_by("-created_at", "-pk")
+
+
+def transfer_detail(user, transfer_id) -> Transfer:
+    """One transfer through the policy on its case (404 when the case is hidden)."""
+    from django.http import Http404
+
+    from enforcement.permissions import require
+
+    try:
+        transfer = _with_detail(Transfer.objects.all()).get(pk=int(transfer_id))
+    except (Transfer.DoesNotExist, TypeError, ValueError):
+        raise Http404(_("交叉执行不存在")) from None
+    require(user, Action.VIEW, transfer.case)
+    return transfer
+
+
+def file_grants_for(user) -> QuerySet:
+    """The user's own requests, and the requests for cases the user may approve (bureau head)."""
+    if sees_no_cases(user):
+        return FileAccessGrant.objects.none()
+    approvable = cases_for(user, Action.APPROVE).values("pk")
+    return (
+        FileAccessGrant.objects.filter(Q(requester=user) | Q(case__in=approvable))
+        .select_related("case__court", "requester__court", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def pending_grants_count(user) -> int:
+    return file_grants_for(user).filter(state=GrantState.PENDING).count()
