@@ -24,6 +24,7 @@ from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
 from enforcement.models import Role
 from enforcement.permissions import Action, can, cases_for, require
+from enforcement.services import record_file_read
 from enforcement.views import _case_context, case_worker_required, page_of, system_admin_required
 
 from . import pdf, services
@@ -420,9 +421,12 @@ def notice_cancel(request, notice_id):
 
 @login_required
 def notice_pdf(request, notice_id):
-    """The printable 协助执行通知书 (needs VIEW on the case; 404 when hidden)."""
+    """The printable 协助执行通知书. It carries the respondent's identity number, so it is part of the
+    case file: VIEW_FILE is needed (404 when the case is hidden) and reads from outside the handling
+    court are audited."""
     notice = _visible_notice(request, notice_id)
     notice = Notice.objects.select_related("case__court", "platform", "respondent").get(pk=notice.pk)
+    record_file_read(request.user, notice.case, "notice_pdf", notice)
     response = HttpResponse(pdf.render_notice(notice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="notice-{notice.pk}.pdf"'
     return response

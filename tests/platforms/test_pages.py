@@ -155,7 +155,7 @@ CASE_PAGES = {
     "notices_tab": (Action.VIEW, 200, "get", lambda c, w: case_url("case_notices", c), None),
     "batch": (Action.VIEW, 200, "get", lambda c, w: case_url("notice_batch", c, w["batch"]), None),
     "batch_rows": (Action.VIEW, 200, "get", lambda c, w: case_url("notice_batch_rows", c, w["batch"]), None),
-    "pdf": (Action.VIEW, 200, "get", lambda c, w: reverse("notice_pdf", args=[w["completed"].pk]), None),
+    "pdf": (Action.VIEW_FILE, 200, "get", lambda c, w: reverse("notice_pdf", args=[w["completed"].pk]), None),
     "query_all_form": (Action.HANDLE, 200, "get", lambda c, w: case_url("notice_query_all", c), None),
     "send_notice": (
         Action.HANDLE,
@@ -213,7 +213,11 @@ def test_permission_matrix_of_case_pages(client, cast, world, who, page, django_
         response = client.get(target) if method == "get" else client.post(target, data_of(cast, world))
     expected = expected_status(who, action, ok)
     assert response.status_code == expected, (who, page, response.status_code)
-    if expected != ok or method == "get":
+    if expected == ok and page == "pdf" and getattr(cast, who).court_id != cast.case.court_id:
+        # The PDF is part of the case file: a read from outside the handling court is audited.
+        assert counts() == {**before, "AuditEntry": before["AuditEntry"] + 1}
+        assert callbacks == []
+    elif expected != ok or method == "get":
         # Refused, or only read: nothing written, not even an audit entry, and nothing queued.
         assert counts() == before, f"{who} changed something through {page}"
         assert callbacks == [], f"{who} queued something through {page}"
