@@ -10,10 +10,11 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import DateField, DecimalField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from . import periods
 from .models import CaseParty, CasePartyRole, CaseStatus, EnforcementCase, User
 from .permissions import HANDLE_PERM, Action, cases_for
 
@@ -111,3 +112,47 @@ def art237_state(case: EnforcementCase, today: dt.date | None = None) -> str:
     if (eligible - today).days <= settings.ART237_WARNING_DAYS:
         return "near"
     return "later"
+
+
+class Art237Undelayed(Func):
+    """filed_on + ART237_MONTHS months (month ends clamped, as ``periods.add_months``) + the
+    excluded days: the art. 237 day before the holiday rule, computed by the database."""
+
+    output_field = DateField()
+
+    def __init__(self, months: int):
+        super().__init__(F("filed_on"), F("art237_excluded_days"))
+        self.months = int(months)
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: months first, then days
+        filed, filed_params = compiler.compile(self.source_expressions[0])
+        days, days_params = compiler.compile(self.source_expressions[1])
+        return (
+            f"(({filed} + make_interval(months => {self.months})) + ({days}) * interval '1 day')::date",
+            [*filed_params, *days_params],
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        filed, filed_params = compiler.compile(self.source_expressions[0])
+        days, days_params = compiler.compile(self.source_expressions[1])
+        m = self.months
+        clamped = f"min(date({filed}, '+{m} months'), date({filed}, 'start of month', '+{m + 1} months', '-1 day'))"
+        return f"date({clamped}, '+' || ({days}) || ' days')", [*filed_params, *filed_params, *days_params]
+
+
+def last_working_day(today: dt.date) -> dt.date:
+    """The latest working day on or before ``today``: a raw art. 237 day on or before it is, after
+    the holiday rule, on or before today (and no later raw day is)."""
+    while not periods.is_working_day(today):
+        today -= dt.timedelta(days=1)
+    return today
+
+
+def art237_filter(queryset: QuerySet, today: dt.date | None = None, *, eligible: bool = True) -> QuerySet:
+    """Cases whose art. 237 day (excluded periods and the holiday rule included) has come — or, with
+    ``eligible=False``, has not — computed in SQL."""
+    limit = last_working_day(today or timezone.localdate())
+    queryset = queryset.annotate(art237_raw=Art237Undelayed(settings.ART237_MONTHS))
+    if eligible:
+        return queryset.filter(art237_raw__lte=limit).exclude(status=CaseStatus.CLOSED)
+    return queryset.filter(art237_raw__gt=limit)

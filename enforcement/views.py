@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from clues.presenters import workbench_panels
 
-from . import periods, queries, services
+from . import queries, services
 from .forms import (
     AssignForm,
     CaseCreateForm,
@@ -117,18 +115,6 @@ def visible_courts(user) -> list[Court]:
     return sorted(courts.values(), key=lambda court: court.path)
 
 
-def art237_cutoff(today: dt.date) -> dt.date:
-    """The last filing date whose art. 237 date (filing + 6 months, moved off rest days) is on or
-    before ``today``. The art. 237 date never decreases as the filing date grows, so the cases
-    eligible today are exactly those filed on or before this day; one ``filed_on`` comparison in SQL.
-    """
-    period = periods.Period(months=settings.ART237_MONTHS)
-    day = periods.add_months(today, -settings.ART237_MONTHS) + dt.timedelta(days=4)
-    while periods.period_end(day, period) > today:
-        day -= dt.timedelta(days=1)
-    return day
-
-
 SORTS = {"filed_on": ("filed_on", "id"), "-filed_on": ("-filed_on", "-id")}
 
 
@@ -150,9 +136,9 @@ def case_list(request):
     queryset = queries.case_list(user, **params)
     today = timezone.localdate()
     if art237 == "eligible":
-        queryset = queryset.filter(filed_on__lte=art237_cutoff(today)).exclude(status=CaseStatus.CLOSED)
+        queryset = queries.art237_filter(queryset, today)
     elif art237 == "not_yet":
-        queryset = queryset.filter(filed_on__gt=art237_cutoff(today))
+        queryset = queries.art237_filter(queryset, today, eligible=False)
     else:
         art237 = ""
     page = page_of(request, queryset.order_by(*SORTS[sort]))

@@ -21,7 +21,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -39,6 +38,7 @@ from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
 from enforcement import periods
 from enforcement.models import CaseEvent, CaseParty, CasePartyRole, CaseStatus, Court, CourtLevel, EnforcementCase, Role
 from enforcement.permissions import Action, cases_for, sees_no_cases
+from enforcement.queries import Art237Undelayed, last_working_day
 
 from .models import (
     ACTIVE_STATES,
@@ -54,40 +54,6 @@ from .models import (
 # --------------------------------------------------------------------------------------------
 # the art. 237 day in SQL
 # --------------------------------------------------------------------------------------------
-
-
-class Art237Undelayed(Func):
-    """filed_on + ART237_MONTHS months (month ends clamped, as ``periods.add_months``) + the
-    excluded days: the art. 237 day before the holiday rule, computed by the database."""
-
-    output_field = DateField()
-
-    def __init__(self, months: int):
-        super().__init__(F("filed_on"), F("art237_excluded_days"))
-        self.months = int(months)
-
-    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: months first, then days
-        filed, filed_params = compiler.compile(self.source_expressions[0])
-        days, days_params = compiler.compile(self.source_expressions[1])
-        return (
-            f"(({filed} + make_interval(months => {self.months})) + ({days}) * interval '1 day')::date",
-            [*filed_params, *days_params],
-        )
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        filed, filed_params = compiler.compile(self.source_expressions[0])
-        days, days_params = compiler.compile(self.source_expressions[1])
-        m = self.months
-        clamped = f"min(date({filed}, '+{m} months'), date({filed}, 'start of month', '+{m + 1} months', '-1 day'))"
-        return f"date({clamped}, '+' || ({days}) || ' days')", [*filed_params, *filed_params, *days_params]
-
-
-def last_working_day(today: dt.date) -> dt.date:
-    """The latest working day on or before ``today``: a raw art. 237 day on or before it is, after
-    the holiday rule, on or before today (and no later raw day is)."""
-    while not periods.is_working_day(today):
-        today -= dt.timedelta(days=1)
-    return today
 
 
 # --------------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from enforcement.models import (
 )
 from enforcement.permissions import Action
 from enforcement.templatetags.court_tags import yuan
-from enforcement.views import art237_cutoff
 from tests.factories import PASSWORD, EnforcementCaseFactory, PartyFactory, valid_id_number, valid_uscc
 
 pytestmark = pytest.mark.django_db
@@ -370,12 +369,20 @@ def test_case_list_paginates(client, cast):
 
 
 @pytest.mark.parametrize("today", ["2025-02-28", "2025-03-31", "2025-10-08", "2025-10-09", "2026-01-05"])
-def test_art237_cutoff_is_exact(today):
+def test_art237_filter_in_sql_agrees_with_the_case_property(cast, today):
+    from enforcement.queries import art237_filter
+
     today = dt.date.fromisoformat(today)
-    cutoff = art237_cutoff(today)
-    period = periods.Period(months=6)
-    assert periods.period_end(cutoff, period) <= today
-    assert periods.period_end(cutoff + dt.timedelta(days=1), period) > today
+    start = periods.add_months(today, -6) - dt.timedelta(days=15)
+    cases = [EnforcementCaseFactory(court=cast.courts.yuhu, filed_on=start + dt.timedelta(days=i)) for i in range(30)]
+    # excluded periods push the day later; a case filed long before becomes not yet eligible
+    EnforcementCase.objects.filter(pk=cases[0].pk).update(art237_excluded_days=40)
+    everything = EnforcementCase.objects.filter(pk__in=[c.pk for c in cases])
+    eligible = set(art237_filter(everything, today).values_list("pk", flat=True))
+    not_yet = set(art237_filter(everything, today, eligible=False).values_list("pk", flat=True))
+    expected = {c.pk for c in everything if c.art237_eligible_on <= today}
+    assert eligible == expected and not_yet == {c.pk for c in cases} - expected
+    assert cases[0].pk in not_yet and 0 < len(expected) < 30
 
 
 def test_outsiders_do_not_find_the_case(client, cast):
