@@ -245,9 +245,13 @@ def add_clue(
     registry = (registry or "").strip()
     if "platform" not in errors and platform is None and not registry and category in CATEGORIES_NEEDING_HOLDER:
         errors["platform"] = [_("资金类和数据类线索须指明平台或开户/登记机构")]
+    if len(registry) > 100:
+        errors["registry"] = [_("登记/开户机构不能超过100个字符")]
     account = (account or "").strip()
     if not account:
         errors["account"] = [_("账户或登记号不能为空")]
+    elif len(account) > 128:
+        errors["account"] = [_("账户或登记号不能超过128个字符")]
     value = None
     if estimated_value not in (None, ""):
         try:

@@ -55,11 +55,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# "development" (default: make run, tests) or "production" (HTTPS only, strict cookies, CSP, refuses
+# insecure keys); see docs/SECURITY.md.
+DJANGO_ENV = env_str("DJANGO_ENV", "development").strip().lower()
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"DJANGO_ENV must be 'development' or 'production', got {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+_DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY.startswith("dev-only") and env_bool("DJANGO_REQUIRE_SECRET", False):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production")
+    if SECRET_KEY.startswith("dev-only") or SECRET_KEY == _DEV_SECRET_KEY:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_ENV=production")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters when DJANGO_ENV=production")
+    if not env_list("DJANGO_ALLOWED_HOSTS", []):
+        raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -162,6 +179,46 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# --- Production hardening (DJANGO_ENV=production; docs/SECURITY.md) -------------------------
+# Headers every environment sends (harmless over http).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp, docs/adr/0005-csp.md): only our own scripts, styles and
+# images; the templates have no inline scripts or event handlers. Sent in production only.
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # __Host- cookies: Secure, Path=/ and no Domain, so no sibling host can set or shadow them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+    if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+    )
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+
 # Failed logins are throttled per username and address (django-axes).
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -213,6 +270,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "enforcement.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "enforcement.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -325,6 +387,11 @@ FILE_ACCESS_MAX_DAYS = env_int("FILE_ACCESS_MAX_DAYS", 90)
 
 # --- Platform notices ------------------------------------------------------------------------
 CONNECTOR_SECRET_KEY = env_str("CONNECTOR_SECRET_KEY", "")  # Fernet key; derived from SECRET_KEY if empty
+# Connector hosts allowed even though they are loopback, link-local, metadata or this server itself
+# (SSRF guard in platforms.transport): the stand-in platforms on 127.0.0.1 in development and tests.
+CONNECTOR_ALLOWED_HOSTS = [
+    h.lower() for h in env_list("CONNECTOR_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+]
 # Base URL platforms call back on (async answers); the callback path is added to it.
 CALLBACK_BASE_URL = env_str("CALLBACK_BASE_URL", "http://127.0.0.1:8000")
 # Notice kinds that need the bureau head's approval before they are sent.

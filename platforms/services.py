@@ -69,10 +69,28 @@ def create_platform(actor, *, code: str, name: str, kind: str, hq_court: Court |
 # --------------------------------------------------------------------------------------------
 
 
+def _base_url_error(base_url: str) -> str:
+    """The reason a connector may not point at ``base_url`` ('' when it may): SSRF guard, the same
+    check ``transport`` repeats before every request."""
+    if not re.match(r"^https?://[^\s/]+", base_url or ""):
+        return _("接口地址须以 http:// 或 https:// 开头")
+    problem = transport.destination_problem(base_url)
+    messages = {
+        "scheme": _("接口地址须以 http:// 或 https:// 开头"),
+        "host": _("接口地址须包含有效的主机名"),
+        "metadata": _("接口地址不得指向云平台元数据服务"),
+        "link_local": _("接口地址不得指向链路本地地址（169.254.0.0/16、fe80::/10）"),
+        "unspecified": _("接口地址不得指向未指定地址（0.0.0.0、::）"),
+        "self": _("接口地址不得指向本系统服务器自身（除非已列入 CONNECTOR_ALLOWED_HOSTS）"),
+    }
+    return messages.get(problem, _("接口地址不允许")) if problem else ""
+
+
 def _connector_errors(*, base_url, key_id, capabilities, timeout_s, max_attempts, secret, new: bool) -> dict:
     errors: dict[str, list[str]] = {}
-    if not re.match(r"^https?://[^\s/]+", base_url or ""):
-        errors["base_url"] = [_("接口地址须以 http:// 或 https:// 开头")]
+    url_error = _base_url_error(base_url)
+    if url_error:
+        errors["base_url"] = [url_error]
     if not (key_id or "").strip():
         errors["key_id"] = [_("密钥编号不能为空")]
     if new and not secret:
@@ -182,10 +200,14 @@ def check_connector_health(actor, connector: Connector) -> Connector:
         response = transport.get(f"{root}/_health", timeout_s=min(connector.timeout_s, 5))
         ok = response.status_code == 200
         error = "" if ok else f"HTTP {response.status_code}"
+    except transport.DeliveryError as exc:
+        error = exc.error_class
     except Exception as exc:  # noqa: BLE001 - any failure is the health answer
         error = type(exc).__name__
     Connector.objects.filter(pk=connector.pk).update(last_health_at=timezone.now(), last_health_ok=ok, last_error=error)
     connector.refresh_from_db()
+    with transaction.atomic():
+        audit.record(actor, "connector.test", connector, payload={"ok": ok, "error": error})
     return connector
 
 
