@@ -640,3 +640,26 @@ def test_sixth_wrong_password_is_locked_out(client, cast, settings):
     response = client.post(reverse("login"), {"username": "assigned", "password": PASSWORD})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_workbench_and_case_header_show_the_frozen_amount(client, cast):
+    from clues import services as clue_services
+    from enforcement.queries import case_detail, respondents
+
+    respondent = respondents(case_detail(cast.assigned, cast.case.pk))[0]
+    clue = clue_services.add_clue(
+        cast.assigned,
+        cast.case,
+        respondent=respondent.pk,
+        category="funds",
+        kind="bank_deposit",
+        registry="工商银行",
+        account="6222-0001",
+        source="investigation",
+    )
+    clue_services.record_measure(cast.assigned, cast.case, clue=clue, kind="freeze", amount="12345.67")
+    client.force_login(cast.assigned)
+    workbench = client.get(reverse("workbench")).content.decode()
+    header = client.get(reverse("case_detail", args=[cast.case.pk])).content.decode()
+    assert "已冻结" in workbench and "¥12,345.67" in workbench
+    assert "已冻结" in header and "¥12,345.67" in header
