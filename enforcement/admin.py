@@ -12,7 +12,17 @@ from .models import Court, Role, User
 class CourtAdminForm(forms.ModelForm):
     class Meta:
         model = Court
-        fields = ("code", "name", "level", "parent", "region")
+        fields = ("code", "name", "level", "parent", "region", "notice_approval_kinds")
+
+    NOTICE_KINDS = ("query", "freeze", "unfreeze", "renew", "deduct")
+
+    def clean_notice_approval_kinds(self):
+        kinds = self.cleaned_data.get("notice_approval_kinds") or []
+        if not isinstance(kinds, list) or any(kind not in self.NOTICE_KINDS for kind in kinds):
+            raise forms.ValidationError(
+                _("须为通知类型的列表，可选：%(kinds)s") % {"kinds": "、".join(self.NOTICE_KINDS)}
+            )
+        return kinds
 
     def clean(self):
         data = super().clean()
@@ -36,7 +46,7 @@ class CourtAdmin(admin.ModelAdmin):
     in the hierarchy never changes afterwards; only its name and region may be corrected."""
 
     form = CourtAdminForm
-    list_display = ("code", "name", "level", "parent", "region")
+    list_display = ("code", "name", "level", "parent", "region", "notice_approval_kinds")
     list_filter = ("level",)
     search_fields = ("code", "name", "region")
 

@@ -42,6 +42,9 @@ class Court(models.Model):
     region = models.CharField(_("行政区划代码"), max_length=6, blank=True, help_text=_("GB/T 2260"))
     # Materialized path of ids from the root ("/1/5/23/"): subordinates are one indexed prefix match.
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    # Notice kinds this court's bureau head must approve before they go out; empty = the default
+    # of the settings (NOTICE_APPROVAL_KINDS: freeze and deduct).
+    notice_approval_kinds = models.JSONField(_("须局长审批的通知"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("法院")
@@ -50,6 +53,10 @@ class Court(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def approval_kinds(self) -> list[str]:
+        """The notice kinds that need the bureau head's approval in this court."""
+        return list(self.notice_approval_kinds) or list(settings.NOTICE_APPROVAL_KINDS)
 
     def ancestor_ids(self) -> list[int]:
         """Ids of the superior courts, nearest first."""

@@ -355,7 +355,7 @@ def request_notices(
             )
     if kind == NoticeKind.QUERY:
         _check_query_rate(actor, case, connectors)
-    needs_approval = kind in settings.NOTICE_APPROVAL_KINDS and not can(actor, Action.APPROVE, case)
+    needs_approval = kind in case.court.approval_kinds() and not can(actor, Action.APPROVE, case)
     now = timezone.now()
     batch = uuid.uuid4()
     first_number = Notice.objects.filter(case=case).count() + 1

@@ -253,3 +253,17 @@ def test_rotated_secret_keeps_the_old_one_valid_for_the_grace_period(sysadmin, c
     connector.save()
     assert services.connector_secrets(connector) == ["the-new-secret-0000002"]
     assert SECRET not in connector.secret_encrypted  # stored encrypted
+
+
+def test_a_court_may_require_approval_of_queries_too(cast, case, company, connectors):
+    court = case.court
+    court.notice_approval_kinds = ["query", "freeze", "deduct"]
+    court.save()
+    (query,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assert query.state == NoticeState.AWAITING_APPROVAL
+    court.notice_approval_kinds = ["deduct"]  # this court lets its judges freeze directly
+    court.save()
+    (freeze,) = services.request_notices(
+        cast.assigned, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="a", amount="5.00"
+    )
+    assert freeze.state == NoticeState.QUEUED
