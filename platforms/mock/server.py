@@ -661,6 +661,9 @@ class MockPlatforms:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the court's client reuses connections
+    # Headers and body go out in separate writes; without TCP_NODELAY each answer on a kept-alive
+    # connection waits ~40 ms for the client's delayed ACK (Nagle), which is not the platform's time.
+    disable_nagle_algorithm = True
     server_version = "MockPlatforms/1"
     service: MockPlatforms  # set on the subclass made by make_server
 
