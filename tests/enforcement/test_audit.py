@@ -9,7 +9,6 @@ ALL IMMEDIATE`` fires them first.
 
 from __future__ import annotations
 
-import importlib
 import io
 import threading
 from contextlib import contextmanager
@@ -26,44 +25,11 @@ from enforcement.models import (
     AuditEntry,
     CaseStatus,
     ClosingMethod,
-    EnforcementCase,
     Role,
 )
 from tests.factories import PartyFactory, UserFactory
 
 TABLE = AuditEntry._meta.db_table
-
-ROLE_NAMES = importlib.import_module("enforcement.migrations.0002_roles_and_audit_guard").ROLES
-
-
-def _seed_roles() -> None:
-    for code, name in ROLE_NAMES:
-        Role.objects.get_or_create(code=code, defaults={"name": name})
-
-
-@pytest.fixture(scope="module")
-def _roles_back_after_flush(django_db_blocker):
-    """pytest-django flushes the database after a transactional test, and a flush also removes the
-    roles seeded by the data migration. Put them back for whatever runs after this module."""
-    yield
-    with django_db_blocker.unblock():
-        _seed_roles()
-
-
-@pytest.fixture
-def roles(_roles_back_after_flush, transactional_db):
-    """The four roles, present even when an earlier transactional test flushed them away."""
-    _seed_roles()
-
-
-@pytest.fixture
-def cast(cast):
-    """The conftest cast, with the factory-made case moved out of the way of generated numbers."""
-    case = cast.case
-    case.sequence = 900000 + case.pk
-    case.number = EnforcementCase.format_number(case.year, case.court.code, case.type_code, case.sequence)
-    case.save(update_fields=["sequence", "number"])
-    return cast
 
 
 def sql(statement: str, params=None) -> int:
@@ -246,7 +212,7 @@ def test_checkpoint_signs_the_heads_and_a_checkpointed_trail_verifies(trail):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_record_outside_a_transaction_raises(roles, courts):
+def test_record_outside_a_transaction_raises(courts):
     with pytest.raises(RuntimeError):
         audit.record(None, "test.outside", courts.yuhu)
     assert not AuditEntry.objects.exists()
@@ -499,7 +465,7 @@ def test_verify_reports_the_first_break_in_id_order(trail):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_verify_gives_no_false_alarm_while_entries_are_being_written(roles, courts):
+def test_verify_gives_no_false_alarm_while_entries_are_being_written(courts):
     """verify_audit may run on a live system: entries committed while it runs are not tampering."""
     judge = UserFactory(court=courts.yuhu, roles=[Role.JUDGE])
     applicant, respondent = PartyFactory(), PartyFactory()

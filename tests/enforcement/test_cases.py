@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import re
 import threading
 from decimal import Decimal
@@ -36,42 +35,6 @@ NUMBER_RE = re.compile(
     r"^（(?P<year>\d{4})）(?P<court>.+?)(?P<type>执恢|执保|执异|执复|执监|执协|执他|执|破申)(?P<seq>[1-9]\d*)号$"
 )
 VALID_ID = "11010519491231002X"
-
-ROLE_NAMES = importlib.import_module("enforcement.migrations.0002_roles_and_audit_guard").ROLES
-
-
-def _seed_roles() -> None:
-    for code, name in ROLE_NAMES:
-        Role.objects.get_or_create(code=code, defaults={"name": name})
-
-
-@pytest.fixture(scope="module")
-def _roles_back_after_flush(django_db_blocker):
-    """pytest-django flushes the database after a transactional test, and a flush also removes the
-    roles seeded by the data migration. Put them back for whatever runs after this module."""
-    yield
-    with django_db_blocker.unblock():
-        _seed_roles()
-
-
-@pytest.fixture
-def roles(_roles_back_after_flush, transactional_db):
-    """The four roles, present even when an earlier transactional test flushed them away."""
-    _seed_roles()
-
-
-@pytest.fixture
-def cast(cast):
-    """The conftest cast, with the factory-made case moved out of the way of generated numbers.
-
-    ``EnforcementCaseFactory`` writes its own sequence without bumping ``CaseNumberSequence``,
-    so its number could be the one ``open_case`` hands out next.
-    """
-    case = cast.case
-    case.sequence = 900000 + case.pk
-    case.number = EnforcementCase.format_number(case.year, case.court.code, case.type_code, case.sequence)
-    case.save(update_fields=["sequence", "number"])
-    return cast
 
 
 @pytest.fixture
@@ -177,7 +140,7 @@ def test_sequence_counts_up_per_court_type_and_year(cast, parties):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_filings_get_distinct_consecutive_numbers(roles, courts):
+def test_concurrent_filings_get_distinct_consecutive_numbers(courts):
     threads_count = 8
     judges = [UserFactory(court=courts.yuhu, roles=[Role.JUDGE]) for _ in range(threads_count)]
     applicant, respondent = PartyFactory(), PartyFactory()
