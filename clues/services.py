@@ -345,6 +345,109 @@ def record_finding(
     return clue
 
 
+def record_findings(
+    case: EnforcementCase, *, respondent: Party, platform: Platform, rows: list[dict], audit_entries: list | None = None
+) -> list[PropertyClue]:
+    """A platform answered a query listing several accounts: ``record_finding`` for all of them at
+    once (one lookup of existing clues, one insert of the new ones, one balance update, one
+    timeline event summarizing the findings and one batch of audit entries, one per clue).
+
+    ``rows`` are dicts with ``account``, ``asset_kind`` and ``balance``. Rows are taken in order;
+    as with one ``record_finding`` per row, the rows before an invalid balance are recorded and
+    then the ``ValidationError`` is raised. When ``audit_entries`` is a list, the audit entries
+    are appended to it as ``(action, clue, payload)`` for the caller to record (with its own, on
+    the same chain, in the same transaction) instead of being recorded here."""
+    parsed, error = [], None
+    for row in rows:
+        try:
+            value = parse_money(row.get("balance", "0"), "balance", _("余额"), allow_zero=True)
+        except ValidationError as exc:
+            error = exc
+            break
+        account = str(row.get("account", ""))
+        parsed.append(
+            (make_asset_key(respondent, platform, "", account), account, str(row.get("asset_kind", "")), value)
+        )
+    clues: list[PropertyClue] = []
+    if parsed:
+        with transaction.atomic():
+            clues = _record_parsed_findings(case, respondent, platform, parsed, audit_entries)
+    if error is not None:
+        raise error
+    return clues
+
+
+def _record_parsed_findings(case, respondent, platform, parsed, audit_entries) -> list[PropertyClue]:
+    keys = list(dict.fromkeys(key for key, *_rest in parsed))
+    existing = {
+        clue.asset_key: clue
+        for clue in PropertyClue.objects.select_for_update().filter(case=case, asset_key__in=keys).order_by("pk")
+    }
+    today, now = timezone.localdate(), timezone.now()
+    verify_by = verify_by_for(today, False)
+    entries: list[tuple[str, PropertyClue, dict]] = []
+    new: dict[str, PropertyClue] = {}
+    updated: dict[str, PropertyClue] = {}
+    result: list[PropertyClue] = []
+    for key, account, asset_kind, value in parsed:
+        clue = existing.get(key) or new.get(key)
+        if clue is not None:
+            clue.estimated_value = value
+            if key in existing:
+                updated[key] = clue
+            entries.append(("clue.balance", clue, {"balance": str(value)}))
+        else:
+            clue = new[key] = PropertyClue(
+                case=case,
+                respondent=respondent,
+                category=ClueCategory.FUNDS,
+                kind=FINDING_KIND.get(asset_kind, ClueKind.PLATFORM_BALANCE),
+                platform=platform,
+                account=account,
+                estimated_value=value,
+                source=ClueSource.PLATFORM_QUERY,
+                received_on=today,
+                verify_by=verify_by,
+                status=ClueStatus.VERIFIED,  # reported by the holder itself
+                verified_at=now,
+                asset_key=key,
+            )
+            entries.append(("clue.found", clue, {"asset_key": key, "balance": str(value)}))
+        result.append(clue)
+    if new:
+        # a clue found and then reported again in the same answer is inserted with its last balance
+        PropertyClue.objects.bulk_create(list(new.values()))
+    if updated:
+        PropertyClue.objects.bulk_update(list(updated.values()), ["estimated_value"])
+    if new:
+        found = list(new.values())
+        if len(found) == 1:
+            add_event(
+                case, None, "clue", _("平台查询发现财产：%(clue)s") % {"clue": clue_label(found[0])}, clue=found[0].pk
+            )
+        else:
+            labels = "、".join(dict.fromkeys(clue_label(clue) for clue in found))
+            add_event(
+                case,
+                None,
+                "clue",
+                _("平台查询发现%(n)d项财产：%(clues)s") % {"n": len(found), "clues": labels},
+                clues=[clue.pk for clue in found],
+            )
+    if audit_entries is not None:
+        audit_entries.extend(entries)
+    else:
+        audit.record_many(
+            None,
+            "",
+            [clue for _action, clue, _payload in entries],
+            case=case,
+            payloads=[payload for *_rest, payload in entries],
+            actions=[action for action, *_rest in entries],
+        )
+    return result
+
+
 def _lock_clue(clue: PropertyClue) -> PropertyClue:
     return PropertyClue.objects.select_for_update().select_related("case__court").get(pk=clue.pk)
 

@@ -55,6 +55,17 @@ def entry_hash(entry: AuditEntry) -> str:
 def _lock_head(chain: str) -> AuditChainHead:
     """Create the chain head if missing and lock it for the rest of the transaction."""
     table = AuditChainHead._meta.db_table
+    if connection.vendor == "postgresql":
+        # One round trip: ON CONFLICT DO UPDATE locks the existing row (as SELECT ... FOR UPDATE
+        # would, waiting for a concurrent writer) and RETURNING gives its latest committed values.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (chain, seq, entry_hash) VALUES (%s, 0, %s) "
+                f"ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain RETURNING seq, entry_hash",
+                [chain, GENESIS],
+            )
+            seq, last_hash = cursor.fetchone()
+        return AuditChainHead(chain=chain, seq=seq, entry_hash=last_hash)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (chain, seq, entry_hash) VALUES (%s, 0, %s) ON CONFLICT (chain) DO NOTHING",
@@ -92,16 +103,22 @@ def record(actor, action: str, obj=None, *, case=None, payload: dict | None = No
     return entry
 
 
-def record_many(actor, action: str, objects: list, *, case, payloads: list[dict]) -> list[AuditEntry]:
+def record_many(
+    actor, action: str, objects: list, *, case, payloads: list[dict], actions: list[str] | None = None
+) -> list[AuditEntry]:
     """Append one entry per object on the case's chain with one head lock and one insert (a
-    request that writes many rows at once, e.g. a notice to every platform)."""
+    request that writes many rows at once, e.g. a notice to every platform). ``actions``, when
+    given, names each entry's action (several kinds of change recorded together)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record_many must be called inside the transaction of the change")
+    actions = [action] * len(objects) if actions is None else actions
+    if not objects:
+        return []
     chain = chain_for_case(case.pk)
     head = _lock_head(chain)
     actor_obj = actor if getattr(actor, "pk", None) else None
     entries, prev, seq, now = [], head.entry_hash or GENESIS, head.seq, timezone.now()
-    for obj, payload in zip(objects, payloads, strict=True):
+    for obj, payload, entry_action in zip(objects, payloads, actions, strict=True):
         seq += 1
         text = _canonical(payload)
         entry = AuditEntry(
@@ -110,7 +127,7 @@ def record_many(actor, action: str, objects: list, *, case, payloads: list[dict]
             at=now,
             actor=actor_obj,
             actor_name=actor_obj.get_username() if actor_obj else "system",
-            action=action,
+            action=entry_action,
             object_type=obj._meta.label_lower,
             object_id=str(obj.pk),
             case_id=case.pk,

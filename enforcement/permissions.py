@@ -98,7 +98,12 @@ def _receiving_court_cases(user) -> QuerySet:
 
 def can(user, action: Action | str, case: EnforcementCase) -> bool:
     """May ``user`` perform ``action`` on ``case``?"""
-    action = Action(action)
+    return _can(user, Action(action), case, {})
+
+
+def _can(user, action: Action, case: EnforcementCase, memo: dict) -> bool:
+    """``can``; ``memo`` keeps the user's explicit grants on the case between the questions of one
+    check (``require`` asks VIEW and then the action)."""
     if sees_no_cases(user):
         return False
     if user.court_id == case.court_id and user.has_role(Role.BUREAU_HEAD) and action in _HEAD_ACTIONS:
@@ -106,8 +111,11 @@ def can(user, action: Action | str, case: EnforcementCase) -> bool:
     if action in _SUPERVISOR_ACTIONS and _is_supervisor_above(user, case):
         return True
     wanted = _GRANTS_FOR[action]
-    if wanted and _granted_codenames(user, case) & set(wanted):
-        return True
+    if wanted:
+        if "granted" not in memo:
+            memo["granted"] = _granted_codenames(user, case)
+        if memo["granted"] & set(wanted):
+            return True
     return (
         action in _RECEIVING_HEAD_ACTIONS
         and user.has_role(Role.BUREAU_HEAD)
@@ -145,10 +153,11 @@ def cases_for(user, action: Action | str = Action.VIEW, queryset: QuerySet | Non
 def require(user, action: Action | str, case: EnforcementCase) -> EnforcementCase:
     """Return ``case`` when allowed; 404 when the user may not know it exists, else 403. Logged."""
     action = Action(action)
-    if not can(user, Action.VIEW, case):
+    memo: dict = {}
+    if not _can(user, Action.VIEW, case, memo):
         logger.warning("denied (hidden) user=%s action=%s case=%s", getattr(user, "pk", None), action, case.pk)
         raise Http404(_("案件不存在"))
-    if action != Action.VIEW and not can(user, action, case):
+    if action != Action.VIEW and not _can(user, action, case, memo):
         logger.warning("denied (forbidden) user=%s action=%s case=%s", user.pk, action, case.pk)
         raise PermissionDenied(_("无权对该案件执行此操作"))
     return case

@@ -422,10 +422,15 @@ def request_notices(
 
 def _check_query_rate(actor, case, connectors) -> None:
     hour_ago = timezone.now() - dt.timedelta(hours=1)
-    recent = Notice.objects.filter(kind=NoticeKind.QUERY, created_at__gte=hour_ago)
-    per_platform = dict(
-        recent.filter(case=case).values_list("platform_id").annotate(n=Count("id")).values_list("platform_id", "n")
+    # one query: this case's queries per platform and the actor's queries, in the last hour
+    counts = list(
+        Notice.objects.filter(kind=NoticeKind.QUERY, created_at__gte=hour_ago)
+        .filter(Q(case=case) | Q(requested_by=actor))
+        .values("platform_id")
+        .annotate(case_n=Count("id", filter=Q(case=case)), user_n=Count("id", filter=Q(requested_by=actor)))
+        .values_list("platform_id", "case_n", "user_n")
     )
+    per_platform = {platform_id: case_n for platform_id, case_n, _user_n in counts}
     crowded = [
         c.platform.name for c in connectors if per_platform.get(c.platform_id, 0) >= settings.QUERY_RATE_PER_CASE_HOUR
     ]
@@ -438,7 +443,7 @@ def _check_query_rate(actor, case, connectors) -> None:
                 ]
             }
         )
-    if recent.filter(requested_by=actor).count() + len(connectors) > settings.QUERY_RATE_PER_USER_HOUR:
+    if sum(user_n for *_rest, user_n in counts) + len(connectors) > settings.QUERY_RATE_PER_USER_HOUR:
         raise ValidationError(
             {"platforms": [_("您一小时内的查询已达上限（%(n)d次）") % {"n": settings.QUERY_RATE_PER_USER_HOUR}]}
         )
@@ -538,10 +543,22 @@ def replay_notice(actor, notice: Notice) -> Notice:
     return notice
 
 
-def _end(notice: Notice, state: str, *, reason: str = "", actor=None, result=None) -> None:
+def _end(
+    notice: Notice,
+    state: str,
+    *,
+    reason: str = "",
+    actor=None,
+    result=None,
+    extra_fields: tuple[str, ...] = (),
+    audit_entries: list | None = None,
+) -> None:
+    """Move ``notice`` to a final state with one UPDATE (plus ``extra_fields`` the caller already
+    set on it) and audit it; ``audit_entries`` (``(action, obj, payload)`` on the notice's case
+    chain, by the same actor, e.g. what its result ingested) are recorded first, in the same batch."""
     notice.state = state
     notice.ended_at = timezone.now()
-    fields = ["state", "ended_at"]
+    fields = [*extra_fields, "state", "ended_at"]
     if state == NoticeState.CANCELLED:
         notice.cancel_reason = reason[:255]
         fields.append("cancel_reason")
@@ -555,7 +572,18 @@ def _end(notice: Notice, state: str, *, reason: str = "", actor=None, result=Non
         notice.completed_at = notice.ended_at
         fields.append("completed_at")
     notice.save(update_fields=fields)
-    audit.record(actor, f"notice.{state}", notice, case=notice.case, payload={"reason": reason})
+    if not audit_entries:
+        audit.record(actor, f"notice.{state}", notice, case=notice.case, payload={"reason": reason})
+        return
+    entries = [*audit_entries, (f"notice.{state}", notice, {"reason": reason})]
+    audit.record_many(
+        actor,
+        "",
+        [obj for _action, obj, _payload in entries],
+        case=notice.case,
+        payloads=[payload for _action, _obj, payload in entries],
+        actions=[action for action, _obj, _payload in entries],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -696,7 +724,9 @@ def _record_failure(notice: Notice, connector: Connector, started, exc: transpor
 
 @transaction.atomic
 def _record_answer(notice: Notice, started, answer: transport.Answer) -> str:
-    notice = _lock_notice(notice)
+    claimed, notice = notice, _lock_notice(notice)
+    if notice.respondent_id == claimed.respondent_id and "respondent" in claimed._state.fields_cache:
+        notice.respondent = claimed.respondent  # loaded by the claim; spares a query in ingest_result
     status = answer.body.get("status")
     accepted = answer.http_status == 202 or status == "accepted"
     DeliveryAttempt.objects.create(
@@ -716,20 +746,27 @@ def _record_answer(notice: Notice, started, answer: transport.Answer) -> str:
         audit.record(None, "notice.acknowledged", notice, case=notice.case)
         return "acknowledged"
     notice.acknowledged_at = notice.acknowledged_at or timezone.now()
-    notice.save(update_fields=["acknowledged_at"])
-    return _conclude(notice, status, answer.body.get("result") or {})
+    return _conclude(notice, status, answer.body.get("result") or {}, extra_fields=("acknowledged_at",))
 
 
-def _conclude(notice: Notice, status: str, result: dict) -> str:
-    """The platform's final answer: record it and ingest the result (inside the caller's transaction)."""
+def _conclude(notice: Notice, status: str, result: dict, *, extra_fields: tuple[str, ...] = ()) -> str:
+    """The platform's final answer: record it and ingest the result (inside the caller's transaction).
+    ``extra_fields`` were set on ``notice`` by the caller and are written with the final state."""
     if status == "completed":
+        entries: list = []
         try:
-            ingest_result(notice, result)
+            ingest_result(notice, result, audit_entries=entries)
         except ValidationError as exc:
             result = {**result, "ingest_error": exc.messages}
-        _end(notice, NoticeState.COMPLETED, result=result)
+        _end(notice, NoticeState.COMPLETED, result=result, extra_fields=extra_fields, audit_entries=entries)
         return "completed"
-    _end(notice, NoticeState.REJECTED, result=result, reason=str(result.get("reason", ""))[:255])
+    _end(
+        notice,
+        NoticeState.REJECTED,
+        result=result,
+        reason=str(result.get("reason", ""))[:255],
+        extra_fields=extra_fields,
+    )
     add_event(
         notice.case,
         None,
@@ -739,19 +776,16 @@ def _conclude(notice: Notice, status: str, result: dict) -> str:
     return "rejected"
 
 
-def ingest_result(notice: Notice, result: dict) -> None:
-    """Turn a platform's answer into clues, measures and money recovered (system actor)."""
+def ingest_result(notice: Notice, result: dict, *, audit_entries: list | None = None) -> None:
+    """Turn a platform's answer into clues, measures and money recovered (system actor).
+
+    The accounts a query found are recorded together (``record_findings``); when ``audit_entries``
+    is a list their audit entries are appended to it for the caller to record with the notice's."""
     case, platform, party = notice.case, notice.platform, notice.respondent
     if notice.kind == NoticeKind.QUERY:
-        for row in result.get("accounts", []):
-            clue_services.record_finding(
-                case,
-                respondent=party,
-                platform=platform,
-                account=str(row.get("account", "")),
-                asset_kind=str(row.get("asset_kind", "")),
-                balance=row.get("balance", "0"),
-            )
+        clue_services.record_findings(
+            case, respondent=party, platform=platform, rows=result.get("accounts", []), audit_entries=audit_entries
+        )
         return
     account = str(result.get("account") or notice.account)
     if notice.kind == NoticeKind.FREEZE:
@@ -817,8 +851,7 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
     if status not in ("completed", "rejected"):
         raise ValidationError({"status": [_("状态须为 completed 或 rejected")]})
     notice.acknowledged_at = notice.acknowledged_at or timezone.now()
-    notice.save(update_fields=["acknowledged_at"])
-    return _conclude(notice, status, data.get("result") or {})
+    return _conclude(notice, status, data.get("result") or {}, extra_fields=("acknowledged_at",))
 
 
 def sweep(now=None) -> int:
