@@ -33,6 +33,8 @@ END_TO_END_NOTICES = int(os.environ.get("BENCH_NOTICES", "600"))
 STEADY_RATE = int(os.environ.get("BENCH_STEADY_RATE", "100"))
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "10"))
 SIX_PLATFORM_ROUNDS = int(os.environ.get("BENCH_SIX_ROUNDS", "40"))
+# Notices are spread over this many cases (as in a court: many judges, many cases at once).
+CASES = int(os.environ.get("BENCH_CASES", "20"))
 CODES = ["taobao", "alipay", "jd", "pinduoduo", "douyin", "tenpay"]
 USCC = "91430300MA4L0XXQ1U"
 
@@ -167,15 +169,18 @@ def setup_world(port: int, config: dict):
     )
     respondent = create_party(head, kind="entity", name="bench respondent", uscc=USCC)
     applicant = create_party(head, kind="person", name="申请人", id_number="11010519491231002X")
-    case = open_case(
-        head,
-        applicants=[applicant.pk],
-        respondents=[respondent.pk],
-        basis_document_number="（2025）湘0302民初1号",
-        basis_issuing_court="雨湖法院",
-        amount_due="100000000000.00",
-        assigned_judges=[head.pk],
-    )
+    cases = [
+        open_case(
+            head,
+            applicants=[applicant.pk],
+            respondents=[respondent.pk],
+            basis_document_number="（2025）湘0302民初1号",
+            basis_issuing_court="雨湖法院",
+            amount_due="100000000000.00",
+            assigned_judges=[head.pk],
+        )
+        for _ in range(CASES)
+    ]
     for code in CODES:
         platform = Platform.objects.create(code=code, name=code, kind="ecommerce")
         platform_services.save_connector(
@@ -187,7 +192,7 @@ def setup_world(port: int, config: dict):
             capabilities=["query", "freeze"],
             timeout_s=10,
         )
-    return head, case, respondent
+    return head, cases, respondent
 
 
 def raw_throughput(port: int, config: dict, count: int) -> dict:
@@ -239,12 +244,13 @@ def latencies_ms(ids: list[int]) -> list[float]:
     return [(done - created).total_seconds() * 1000 for created, done in rows if done]
 
 
-def end_to_end(head, case, respondent, count: int) -> dict:
+def end_to_end(head, cases, respondent, count: int) -> dict:
     from platforms import services
 
     started = time.perf_counter()
     ids: list[int] = []
-    for _ in range(count // len(CODES)):
+    for i in range(count // len(CODES)):
+        case = cases[i % len(cases)]
         ids += [
             n.pk for n in services.request_notices(head, case, kind="query", platforms="all", respondent=respondent.pk)
         ]
@@ -253,7 +259,7 @@ def end_to_end(head, case, respondent, count: int) -> dict:
     return {"notices": len(ids), "seconds": round(elapsed, 3), "per_second": round(len(ids) / elapsed, 1)}
 
 
-def steady(head, case, respondent) -> dict:
+def steady(head, cases, respondent) -> dict:
     from platforms import services
 
     ids: list[int] = []
@@ -264,6 +270,7 @@ def steady(head, case, respondent) -> dict:
         target = started + n * interval
         if (delay := target - time.perf_counter()) > 0:
             time.sleep(delay)
+        case = cases[n % len(cases)]
         ids += [
             x.pk for x in services.request_notices(head, case, kind="query", platforms="all", respondent=respondent.pk)
         ]
@@ -280,14 +287,20 @@ def steady(head, case, respondent) -> dict:
     }
 
 
-def six_platform_freeze(head, case, respondent) -> dict:
+def six_platform_freeze(head, cases, respondent) -> dict:
     from platforms import services
     from platforms.models import Notice
 
     spans = []
     for i in range(SIX_PLATFORM_ROUNDS):
         notices = services.request_notices(
-            head, case, kind="freeze", platforms="all", respondent=respondent.pk, account=f"x-{i % 3}", amount="1.00"
+            head,
+            cases[i % len(cases)],
+            kind="freeze",
+            platforms="all",
+            respondent=respondent.pk,
+            account=f"x-{i % 3}",
+            amount="1.00",
         )
         ids = [n.pk for n in notices]
         wait_done(ids)
@@ -312,15 +325,16 @@ def main() -> int:
     mock, port, config = start_mock(tmp)
     workers = start_workers(tmp)
     try:
-        head, case, respondent = setup_world(port, config)
+        head, cases, respondent = setup_world(port, config)
         for _ in range(100):
             if celery_app.control.ping(timeout=0.5):
                 break
-        end_to_end(head, case, respondent, 60)  # warm-up: connections, imports
+        end_to_end(head, cases, respondent, 60)  # warm-up: connections, imports
         raw = raw_throughput(port, config, END_TO_END_NOTICES)
-        e2e = end_to_end(head, case, respondent, END_TO_END_NOTICES)
-        steady_result = steady(head, case, respondent)
-        six = six_platform_freeze(head, case, respondent)
+        e2e = end_to_end(head, cases, respondent, END_TO_END_NOTICES)
+        e2e_one_case = end_to_end(head, cases[:1], respondent, END_TO_END_NOTICES // 2)
+        steady_result = steady(head, cases, respondent)
+        six = six_platform_freeze(head, cases, respondent)
     finally:
         workers.terminate()
         mock.terminate()
@@ -328,10 +342,11 @@ def main() -> int:
         mock.wait(timeout=10)
     results = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "worker_processes": WORKER_PROCESSES},
+        "machine": {"cpus": os.cpu_count(), "worker_processes": WORKER_PROCESSES, "cases": CASES},
         "raw_http": raw,
         "end_to_end": e2e,
         "end_to_end_vs_raw": round(e2e["per_second"] / raw["per_second"], 3),
+        "end_to_end_all_on_one_case": e2e_one_case,
         "steady": steady_result,
         "six_platform_freeze": six,
     }
