@@ -24,24 +24,32 @@ from clues import presenters
 from clues import queries as clue_queries
 from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
-from enforcement.models import CaseDocument, Court, EnforcementCase, Role, User
-from enforcement.permissions import Action, can, require
+from enforcement.models import CaseDocument, CaseStatus, Court, CourtLevel, EnforcementCase, PartyKind, Role, User
+from enforcement.permissions import Action, can, cases_for, require
 from enforcement.views import _case_context, case_worker_required, page_of
 
 from . import queries, recommendation, services
 from .forms import (
+    PAGE_MODES,
     AcceptForm,
     ApproveForm,
+    BankruptcyStepForm,
     ConcludeForm,
+    ExcludedPeriodForm,
     FileAccessForm,
     GrantDecisionForm,
     MaterialsForm,
     ReasonForm,
+    ReconsiderationAnswerForm,
     ReportForm,
     SupplyForm,
     TransferCreateForm,
+    TriggerConfigForm,
 )
 from .models import (
+    BANKRUPTCY_STEP_ORDER,
+    Art237ExcludedPeriod,
+    BankruptcyStepKind,
     FileAccessGrant,
     GrantState,
     MaterialRequest,
@@ -50,6 +58,7 @@ from .models import (
     Transfer,
     TransferReminder,
     Trigger,
+    TriggerConfig,
 )
 
 PENDING_STATES = (State.PROPOSED, State.UNDER_REVIEW)
@@ -124,7 +133,25 @@ def _abilities(user, transfer: Transfer) -> dict:
     )
     running = transfer.state in RUNNING_STATES
     worker = running and may_work_receiving(user, transfer)
+    approved = transfer.state == State.APPROVED
+    bankruptcy = transfer.mode == Mode.BANKRUPTCY
+    requested = bool(transfer.reconsideration_requested_at)
+    next_step = _next_bankruptcy_step(transfer) if bankruptcy and transfer.state in PENDING_STATES else None
     return {
+        "can_request_reconsideration": approved
+        and not bankruptcy
+        and not requested
+        and transfer.reconsideration_due is not None
+        and timezone.localdate() <= transfer.reconsideration_due
+        and user.has_role(Role.BUREAU_HEAD)
+        and user.court_id in {transfer.original_court_id, transfer.receiving_court_id},
+        "can_answer_reconsideration": approved
+        and requested
+        and transfer.reconsideration_upheld is None
+        and may_decide(user, transfer),
+        "next_step": next_step,
+        "can_record_step": next_step is not None and _may_record_step(user, transfer, next_step),
+        "can_refuse": bool(receiving_head) and approved and bankruptcy,
         "can_review": decider and transfer.state == State.PROPOSED,
         "can_decide": decider and transfer.state in PENDING_STATES,
         "can_conclude": decider and running,
@@ -133,6 +160,18 @@ def _abilities(user, transfer: Transfer) -> dict:
         "can_request_materials": worker and bool(transfer.materials_due),
         "can_supply": user.has_role(Role.BUREAU_HEAD) and user.court_id == transfer.original_court_id,
     }
+
+
+def _next_bankruptcy_step(transfer: Transfer) -> str | None:
+    """The first internal decision step of a 执转破 not yet recorded (judge → panel → president)."""
+    done = {step.kind for step in transfer.bankruptcy_steps.all()}
+    return next((kind for kind in BANKRUPTCY_STEP_ORDER if kind not in done), None)
+
+
+def _may_record_step(user, transfer: Transfer, kind: str) -> bool:
+    if kind == BankruptcyStepKind.PRESIDENT_SIGNATURE:
+        return can(user, Action.APPROVE, transfer.case)
+    return user.court_id == transfer.original_court_id and can(user, Action.HANDLE, transfer.case)
 
 
 def _require_ability(user, transfer: Transfer, name: str) -> None:
@@ -231,9 +270,48 @@ def _triggers_for(user, case) -> list[str]:
     triggers = []
     if user.has_role(Role.SUPERVISOR) and user.court_id and user.court.is_superior_of(case.court):
         triggers += [Trigger.SUPERVISOR_INITIATIVE, Trigger.ART237_APPLICATION]
-    if can(user, Action.APPROVE, case):
+    if can(user, Action.APPROVE, case) or _may_refer_to_bankruptcy(user, case):
         triggers.append(Trigger.COURT_REQUEST)
     return triggers
+
+
+def _entity_respondent(case) -> bool:
+    return any(p.kind == PartyKind.ENTITY and p.uscc for p in case_queries.respondents(case))
+
+
+def _may_refer_to_bankruptcy(user, case) -> bool:
+    """执转破 is proposed by a judge handling the case or the bureau head, for an entity respondent."""
+    return user.court_id == case.court_id and can(user, Action.HANDLE, case) and _entity_respondent(case)
+
+
+def _modes_for(user, case) -> list[str]:
+    modes = []
+    if can(user, Action.APPROVE, case) or (
+        user.has_role(Role.SUPERVISOR) and user.court_id and user.court.is_superior_of(case.court)
+    ):
+        modes = [m for m, _label in PAGE_MODES]
+    if _may_refer_to_bankruptcy(user, case):
+        modes.append(Mode.BANKRUPTCY)
+    return modes
+
+
+def _same_respondent_cases(user, case) -> list[EnforcementCase]:
+    """Other open cases against the same respondent that the user may see (for 集中执行)."""
+    identifiers = services.respondent_identifiers(case)
+    if not identifiers:
+        return []
+    return list(
+        EnforcementCase.objects.filter(pk__in=cases_for(user, Action.VIEW).values("pk"))
+        .exclude(pk=case.pk)
+        .exclude(status=CaseStatus.CLOSED)
+        .filter(
+            Q(case_parties__role="respondent")
+            & (Q(case_parties__party__uscc__in=identifiers) | Q(case_parties__party__id_number__in=identifiers))
+        )
+        .select_related("court")
+        .distinct()
+        .order_by("court__path", "pk")
+    )
 
 
 def _create_form(user, case, triggers, data=None) -> TransferCreateForm:
@@ -245,7 +323,11 @@ def _create_form(user, case, triggers, data=None) -> TransferCreateForm:
         parent = case.court.ancestors()[0] if case.court.ancestors() else case.court
         courts = courts.filter(path__startswith=parent.path)
     documents = CaseDocument.objects.filter(case=case).order_by("-pk") if can(user, Action.VIEW_FILE, case) else []
-    return TransferCreateForm(data, triggers=triggers, courts=courts.order_by("path"), documents=documents)
+    modes = _modes_for(user, case)
+    others = _same_respondent_cases(user, case) if Mode.CONCENTRATE in modes else []
+    return TransferCreateForm(
+        data, triggers=triggers, courts=courts.order_by("path"), documents=documents, modes=modes, others=others
+    )
 
 
 def _create_page(request, case, form, status=200):
@@ -332,6 +414,14 @@ def _detail_page(request, transfer: Transfer, *, forms: dict | None = None, stat
         forms.setdefault("materials", MaterialsForm())
     if abilities["can_conclude"]:
         forms.setdefault("conclude", ConcludeForm())
+    if abilities["can_request_reconsideration"]:
+        forms.setdefault("reconsider", ReasonForm())
+    if abilities["can_answer_reconsideration"]:
+        forms.setdefault("reconsider_answer", ReconsiderationAnswerForm())
+    if abilities["can_record_step"]:
+        forms.setdefault("step", BankruptcyStepForm(initial={"kind": abilities["next_step"]}))
+    if abilities["can_refuse"]:
+        forms.setdefault("refuse", ReasonForm())
     histories = [_case_history(user, case)]
     for link in transfer.links.all():
         if link.case_id != case.pk and can(user, Action.VIEW, link.case):
@@ -344,6 +434,8 @@ def _detail_page(request, transfer: Transfer, *, forms: dict | None = None, stat
         "histories": histories,
         "candidates": candidates,
         "steps": list(transfer.steps.all()),
+        "bankruptcy_steps": list(transfer.bankruptcy_steps.all()) if transfer.mode == Mode.BANKRUPTCY else [],
+        "next_step_label": BankruptcyStepKind(abilities["next_step"]).label if abilities["next_step"] else "",
         "handovers": list(transfer.handovers.all()),
         "materials": list(transfer.material_requests.all()),
         "reports": list(transfer.reports.all()),
@@ -523,6 +615,70 @@ def transfer_conclude(request, pk):
 
 @login_required
 @require_POST
+def transfer_reconsider(request, pk):
+    """复议申请: the original (or receiving) court's bureau head, within the deadline."""
+    return _action(
+        request,
+        pk,
+        "can_request_reconsideration",
+        "reconsider",
+        ReasonForm,
+        lambda t, data: services.request_reconsideration(request.user, t, reason=data.get("reason") or ""),
+        lambda t: _("已申请复议，待%(court)s答复") % {"court": t.deciding_court.name},
+    )
+
+
+@login_required
+@require_POST
+def transfer_reconsider_answer(request, pk):
+    """复议答复: the deciding court's supervisor upholds or revokes the decision."""
+    return _action(
+        request,
+        pk,
+        "can_answer_reconsideration",
+        "reconsider_answer",
+        ReconsiderationAnswerForm,
+        lambda t, data: services.answer_reconsideration(
+            request.user, t, upheld=data.get("upheld") == "1", answer=data.get("answer") or ""
+        ),
+        lambda t: _("复议维持原决定") if t.reconsideration_upheld else _("复议撤销原决定"),
+    )
+
+
+@login_required
+@require_POST
+def transfer_bankruptcy_step(request, pk):
+    """执转破 internal decision step (judge's opinion → panel → president's signature)."""
+    return _action(
+        request,
+        pk,
+        "can_record_step",
+        "step",
+        BankruptcyStepForm,
+        lambda t, data: services.record_bankruptcy_step(
+            request.user, t, kind=data.get("kind") or "", note=data.get("note") or ""
+        ),
+        lambda step: _("已记录：%(kind)s") % {"kind": step.get_kind_display()},
+    )
+
+
+@login_required
+@require_POST
+def transfer_refuse(request, pk):
+    """执转破: the receiving court does not accept the bankruptcy review."""
+    return _action(
+        request,
+        pk,
+        "can_refuse",
+        "refuse",
+        ReasonForm,
+        lambda t, data: services.refuse_transfer(request.user, t, reason=data.get("reason") or ""),
+        lambda t: _("已不予受理，相关案件恢复执行"),
+    )
+
+
+@login_required
+@require_POST
 def materials_supply(request, pk, material_id):
     material = MaterialRequest.objects.select_related("transfer").filter(pk=material_id, transfer_id=pk).first()
     if material is None:
@@ -546,8 +702,11 @@ def materials_supply(request, pk, material_id):
 # --------------------------------------------------------------------------------------------
 
 
-def _tab_page(request, case, *, grant_form=None, status=200):
+def _tab_page(request, case, *, grant_form=None, excluded_form=None, status=200):
     user = request.user
+    may_handle = can(user, Action.HANDLE, case)
+    if may_handle and excluded_form is None:
+        excluded_form = ExcludedPeriodForm()
     context = _case_context(request, case, "transfers")
     transfers = list(
         queries.transfers_for(user).filter(Q(links__case=case) | Q(receiving_case=case)).distinct().order_by("-pk")
@@ -595,6 +754,10 @@ def _tab_page(request, case, *, grant_form=None, status=200):
             "grants": grants,
             "grant_form": grant_form if may_request_file else None,
             "decision_form": GrantDecisionForm(),
+            "excluded_periods": list(
+                Art237ExcludedPeriod.objects.filter(case=case).select_related("created_by").order_by("started_on", "pk")
+            ),
+            "excluded_form": excluded_form if may_handle else None,
         }
     )
     return render(request, "transfers/case_transfers.html", context, status=status)
@@ -603,6 +766,72 @@ def _tab_page(request, case, *, grant_form=None, status=200):
 @login_required
 def case_transfers(request, pk):
     return _tab_page(request, case_queries.case_detail(request.user, pk))
+
+
+@login_required
+@require_POST
+def excluded_period_create(request, pk):
+    """Record a 237条不计入期间 on the case (users who may handle it); 400 keeps what was typed."""
+    case = case_queries.case_detail(request.user, pk)
+    if not can(request.user, Action.HANDLE, case):
+        raise PermissionDenied(_("只有承办人可以记录237条不计入期间"))
+    form = ExcludedPeriodForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            period = services.record_excluded_period(
+                request.user,
+                case,
+                kind=data.get("kind") or "",
+                started_on=data.get("started_on"),
+                ended_on=data.get("ended_on"),
+                note=data.get("note") or "",
+            )
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            case.refresh_from_db()
+            messages.success(
+                request,
+                _("已记录%(kind)s，237条日期为 %(date)s")
+                % {"kind": period.get_kind_display(), "date": case.art237_eligible_on.isoformat()},
+            )
+            return redirect("case_transfers", pk=case.pk)
+    return _tab_page(request, case_queries.case_detail(request.user, pk), excluded_form=form, status=400)
+
+
+# --------------------------------------------------------------------------------------------
+# 触发条件 (a high court's trigger thresholds)
+# --------------------------------------------------------------------------------------------
+
+
+def _trigger_page(request, court, form, status=200):
+    context = {
+        "form": form,
+        "court": court,
+        "config": TriggerConfig.objects.filter(high_court=court).select_related("updated_by").first(),
+    }
+    return render(request, "transfers/trigger_config.html", context, status=status)
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def trigger_config(request):
+    court = request.user.court
+    if court is None or court.level != CourtLevel.HIGH:
+        raise PermissionDenied(_("只有高级人民法院的监督人员可以设置本省的交叉执行触发条件"))
+    if request.method == "GET":
+        return _trigger_page(request, court, TriggerConfigForm(initial=services.trigger_values(court)))
+    form = TriggerConfigForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_trigger_config(request.user, court, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            messages.success(request, _("已保存交叉执行触发条件"))
+            return redirect("transfer_triggers")
+    return _trigger_page(request, court, form, status=400)
 
 
 # --------------------------------------------------------------------------------------------
