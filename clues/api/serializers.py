@@ -134,6 +134,9 @@ class VisitRecordSerializer(serializers.Serializer):
     count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     condition = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    photos = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="ids of case documents (photos)"
+    )
 
 
 class ProceedsSerializer(serializers.Serializer):

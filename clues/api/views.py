@@ -161,7 +161,14 @@ class VisitRecordView(GenericAPIView):
         visit, _case = _object_in_visible_case(request, LiveSeizureVisit, pk, Action.VIEW, related="measure__case")
         data = _parse(VisitRecordSerializer, request.data)
         visit = services.record_visit(request.user, visit, **data)
-        return Response({"id": visit.pk, "visited_on": visit.visited_on, "count": visit.count})
+        return Response(
+            {
+                "id": visit.pk,
+                "visited_on": visit.visited_on,
+                "count": visit.count,
+                "photos": sorted(visit.photos.values_list("pk", flat=True)),
+            }
+        )
 
 
 class MeasureProceedsView(GenericAPIView):

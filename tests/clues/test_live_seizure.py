@@ -181,3 +181,40 @@ def test_selling_renewed_goods_ends_the_renewal_too(cast, pigs):
     # the goods are sold: nothing may keep holding them
     assert renewal.status != MeasureStatus.ACTIVE
     assert not clue.measures.filter(status__in=["active", "waiting"]).exists()
+
+
+def test_a_visit_keeps_its_photos_from_the_case_file(cast, pigs):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enforcement.services import add_document
+    from tests.factories import EnforcementCaseFactory
+
+    _clue, measure = pigs
+    photo = add_document(
+        cast.assigned,
+        cast.case,
+        doc_type="evidence",
+        title="猪舍照片",
+        upload=SimpleUploadedFile("pigs.jpg", b"\xff\xd8\xff jpeg bytes", content_type="image/jpeg"),
+    )
+    other_case = EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned])
+    foreign = add_document(
+        cast.assigned,
+        other_case,
+        doc_type="evidence",
+        title="别案照片",
+        upload=SimpleUploadedFile("x.jpg", b"\xff\xd8\xff other", content_type="image/jpeg"),
+    )
+    visit = services.schedule_visit(cast.assigned, measure, scheduled_on=dt.date.today())
+    client = client_for(cast.assigned)
+    url = f"/api/v1/visits/{visit.pk}/record/"
+    today = dt.date.today().isoformat()
+
+    refused = client.post(url, {"visited_on": today, "photos": [foreign.pk]}, format="json")
+    assert refused.status_code == 400 and "photos" in refused.json()
+    visit.refresh_from_db()
+    assert visit.visited_on is None and not visit.photos.exists()
+
+    response = client.post(url, {"visited_on": today, "count": 40, "photos": [photo.pk]}, format="json")
+    assert response.status_code == 200 and response.json()["photos"] == [photo.pk]
+    assert list(visit.photos.all()) == [photo]
