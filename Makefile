@@ -20,11 +20,12 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cross_enforcement
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: help venv run test bench lint fmt messages clean
+.PHONY: help venv run test chaos bench lint fmt messages clean
 
 help:
 	@echo "make run       create .venv, migrate SQLite in var/, load demo data, start web + worker + beat on 127.0.0.1:$(PORT)"
 	@echo "make test      ruff, manage.py check, makemigrations --check, pytest on PostgreSQL + Redis"
+	@echo "make chaos     fault injection: 1,000 notices while workers are SIGKILLed, Redis restarts, platforms fail (~3 min)"
 	@echo "make bench     notice throughput/latency benchmark (PostgreSQL + Redis); results in bench/results/"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff format + import sorting"
@@ -82,6 +83,19 @@ test: venv
 	@mkdir -p var/test
 	DATABASE_URL='$(TEST_DATABASE_URL)' CELERY_BROKER_URL='$(TEST_REDIS_URL)' CHROMIUM_PATH='$(CHROMIUM_PATH)' \
 	  VAR_DIR='$(CURDIR)/var/test' $(VENV)/bin/pytest -q
+
+# --- make chaos ------------------------------------------------------------------------------
+# The fault-injection scenario of docs/RELIABILITY.md (not part of `make test`). It kills its broker,
+# so it never uses the shared Redis: the scenario starts its own redis-server (no persistence) on
+# CHAOS_REDIS_PORT, a free port chosen here, and refuses a port where something already answers.
+# PostgreSQL as for `make test` (database test_<name>). CHAOS_SEED=<n> repeats a run's moments.
+CHAOS_REDIS_PORT ?= $(shell python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+chaos: venv
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/ensure_services.sh
+	@mkdir -p var/test
+	DATABASE_URL='$(TEST_DATABASE_URL)' CELERY_BROKER_URL='redis://127.0.0.1:$(CHAOS_REDIS_PORT)/0' \
+	  VAR_DIR='$(CURDIR)/var/test' $(VENV)/bin/pytest tests/chaos/chaos_scenario.py -p no:randomly -p no:cacheprovider -s -q
 
 # --- the rest --------------------------------------------------------------------------------
 bench: venv

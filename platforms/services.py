@@ -264,7 +264,9 @@ def request_notices(
     bureau head must approve first. Notices and audit entries are written in one transaction;
     delivery is enqueued after commit.
     """
-    case = EnforcementCase.objects.select_for_update().select_related("court").get(pk=case.pk)
+    # of=self: lock the case only; a FOR UPDATE on the joined court row would block the foreign-key
+    # checks of every concurrent insert that references it (deadlocks with workers and callbacks)
+    case = EnforcementCase.objects.select_for_update(of=("self",)).select_related("court").get(pk=case.pk)
     require(actor, Action.HANDLE, case)
     errors: dict[str, list[str]] = {}
     if kind not in NoticeKind.values:
@@ -459,12 +461,16 @@ def _enqueue_after_commit(notice_ids: list[int]) -> None:
         for notice_id in notice_ids:
             deliver_notice.delay(notice_id)
 
-    transaction.on_commit(send)
+    # robust: the rows are committed (the outbox); if the broker is down the error is logged and the
+    # sweeper enqueues them, instead of the caller seeing an error for a request that was stored
+    transaction.on_commit(send, robust=True)
 
 
 def _lock_notice(notice) -> Notice:
+    # Lock the notice and its case, never the joined court and platform rows: a FOR UPDATE on them
+    # blocks the foreign-key checks of concurrent inserts (new notices, clues) and deadlocks.
     return (
-        Notice.objects.select_for_update()
+        Notice.objects.select_for_update(of=("self", "case"))
         .select_related("case__court", "platform")
         .get(pk=getattr(notice, "pk", notice))
     )
@@ -513,7 +519,7 @@ def cancel_pending_notices(case: EnforcementCase, *, reason: str, actor=None) ->
     sent are left to finish. Returns the cancelled notices.
     """
     pending = list(
-        Notice.objects.select_for_update()
+        Notice.objects.select_for_update(of=("self", "case"))
         .select_related("case", "platform")
         .filter(case=case, state__in=(NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.FAILED))
         .order_by("pk")
@@ -837,7 +843,7 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
     except (ValueError, KeyError, TypeError):
         raise ValidationError({"body": [_("回调内容格式错误")]}) from None
     notice = (
-        Notice.objects.select_for_update()
+        Notice.objects.select_for_update(of=("self", "case"))  # as _lock_notice: not court, platform
         .select_related("case__court", "platform")
         .filter(idempotency_key=key, platform=connector.platform)
         .first()

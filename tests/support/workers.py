@@ -58,6 +58,7 @@ class Worker:
                 pytest.fail(f"worker exited: {self.log_path.read_text()[-2000:]}")
             if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
                 return self
+        self.kill()  # never leave a worker running behind a failed test
         pytest.fail("worker did not answer a ping within 60 s")
 
     def kill(self) -> None:

@@ -1,0 +1,6 @@
+"""The fault-injection scenario (``make chaos``) lives in ``chaos_scenario.py``: it does not match
+``python_files``, so the default ``pytest`` run never collects it; ``make chaos`` names it."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "chaos: the fault-injection scenario of `make chaos` (minutes, own Redis)")
