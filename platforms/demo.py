@@ -27,9 +27,22 @@ def load() -> int:
     config = json.loads(DEMO_FILE.read_text())["platforms"]
     created = 0
     for platform in Platform.objects.filter(code__in=config).order_by("code"):
-        if Connector.objects.filter(platform=platform).exists():
-            continue
         cfg = config[platform.code]
+        existing = Connector.objects.filter(platform=platform).first()
+        if existing is not None:
+            # `make run MOCK_PORT=…` moves the stand-in platforms: follow them, demo connectors only
+            if existing.key_id == cfg["key_id"] and existing.base_url != f"{base}/{platform.code}":
+                services.save_connector(
+                    admin,
+                    platform,
+                    base_url=f"{base}/{platform.code}",
+                    key_id=existing.key_id,
+                    capabilities=existing.capabilities,
+                    enabled=existing.enabled,
+                    timeout_s=existing.timeout_s,
+                    max_attempts=existing.max_attempts,
+                )
+            continue
         services.save_connector(
             admin,
             platform,

@@ -172,3 +172,20 @@ def test_management_command_loads_and_prints_logins(db):
     assert demo.DEMO_PASSWORD in text
     for username, *_rest in demo.USERS:
         assert username in text
+
+
+@pytest.mark.django_db
+def test_demo_connectors_follow_the_stand_in_platforms(monkeypatch):
+    from django.core.management import call_command
+
+    from platforms.models import Connector
+
+    monkeypatch.setenv("MOCK_PLATFORMS_URL", "http://127.0.0.1:9100")
+    call_command("load_demo_data")
+    assert {c.base_url for c in Connector.objects.all()} == {
+        f"http://127.0.0.1:9100/{code}" for code in Connector.objects.values_list("platform__code", flat=True)
+    }
+    monkeypatch.setenv("MOCK_PLATFORMS_URL", "http://127.0.0.1:9200")
+    call_command("load_demo_data")
+    assert all(c.base_url.startswith("http://127.0.0.1:9200/") for c in Connector.objects.all())
+    assert Connector.objects.count() == 7
