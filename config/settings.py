@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "enforcement.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "enforcement.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("enforcement.urls")),
 ]
 
+handler404 = "enforcement.api.exceptions.not_found"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -53,7 +53,10 @@ def _object_in_visible_case(request, model, pk, action, related="case"):
 
 class CaseCluesView(GenericAPIView):
     serializer_class = ClueSerializer
+    queryset = PropertyClue.objects.none()  # the schema's model; reads go through the policy
+    pagination_class = None  # the list is answered whole
 
+    @extend_schema(responses=ClueSerializer(many=True))
     def get(self, request, case_id):
         case = get_case(request.user, case_id, Action.VIEW)
         clues = list(queries.clues_of(case))
@@ -99,7 +102,10 @@ class ClueInvalidateView(GenericAPIView):
 
 class CaseMeasuresView(GenericAPIView):
     serializer_class = MeasureSerializer
+    queryset = Measure.objects.none()  # the schema's model; reads go through the policy
+    pagination_class = None  # the list is answered whole
 
+    @extend_schema(responses=MeasureSerializer(many=True))
     def get(self, request, case_id):
         case = get_case(request.user, case_id, Action.VIEW)
         return Response(MeasureSerializer(queries.measures_of(case), many=True).data)

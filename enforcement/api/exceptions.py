@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -86,3 +88,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = _permission_denied(exc)
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    """``handler404``: a URL that matches no route (``/api/v1/cases/abc/``) is answered under /api/ in
+    the API's shape, JSON ``{"detail": ...}``, as DRF answers a missing row; elsewhere the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)

@@ -155,7 +155,7 @@ class CaseSerializer(serializers.Serializer):
     type_code = serializers.ChoiceField(choices=CaseType.choices, read_only=True)
     status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
     closing_method = serializers.SerializerMethodField()
-    closed_on = serializers.DateField(read_only=True)
+    closed_on = serializers.DateField(read_only=True, allow_null=True)
     amount_due = serializers.DecimalField(**MONEY, read_only=True)
     amount_recovered = serializers.DecimalField(**MONEY, read_only=True)
     amount_outstanding = serializers.DecimalField(**MONEY, read_only=True)

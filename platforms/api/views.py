@@ -32,6 +32,7 @@ class PlatformListView(GenericAPIView):
     serializer_class = PlatformSerializer
     queryset = Platform.objects.order_by("code")
 
+    @extend_schema(responses=PlatformSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PlatformSerializer(page, many=True).data)
@@ -217,7 +218,9 @@ def _visible_notice(request, pk, action) -> Notice:
 class CaseNoticesView(GenericAPIView):
     serializer_class = NoticeSerializer
     queryset = Notice.objects.none()  # the schema's model; reads go through the policy below
+    pagination_class = None  # the list is answered whole
 
+    @extend_schema(responses=NoticeSerializer(many=True))
     def get(self, request, case_id):
         case = get_case(request.user, case_id, Action.VIEW)
         return Response(NoticeSerializer(_notices_of_case(case), many=True).data)

@@ -187,6 +187,10 @@ class TriggerConfigView(GenericAPIView):
             raise PermissionDenied(_("本院不属于任何高级人民法院辖区"))
         return high
 
+    def get_object(self):
+        """The province whose thresholds this view shows (DRF's OPTIONS asks for it before a PUT)."""
+        return self._high_court(self.request)
+
     def _answer(self, high) -> Response:
         return Response({"high_court": high.pk, **services.trigger_values(high)})
 
@@ -210,6 +214,7 @@ class ExcludedPeriodsView(GenericAPIView):
     queryset = Art237ExcludedPeriod.objects.none()
 
     serializer_class = s.ExcludedPeriodSerializer
+    pagination_class = None  # the list is answered whole
 
     @extend_schema(operation_id="cases_art237_exclusions_list", responses=s.ExcludedPeriodSerializer(many=True))
     def get(self, request, case_id):
