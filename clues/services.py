@@ -186,6 +186,13 @@ def clue_label(clue: PropertyClue) -> str:
     return f"{clue.get_kind_display()}{'（' + holder + '）' if holder else ''}"
 
 
+def _case_documents(case: EnforcementCase, refs) -> list[CaseDocument] | None:
+    """The case-file documents named by ``refs`` (objects or ids), or None if any is not in it."""
+    ids = {getattr(ref, "pk", ref) for ref in refs}
+    documents = list(CaseDocument.objects.filter(case=case, pk__in=ids))
+    return documents if len(documents) == len(ids) else None
+
+
 def verify_by_for(received_on: dt.date, urgent: bool) -> dt.date:
     """Applicant clues are verified within 7 days, 3 when urgent (property-investigation art. 2)."""
     return period_end(received_on, Period(days=3 if urgent else 7))
@@ -262,8 +269,8 @@ def add_clue(
     received_on = received_on or today
     if received_on > today:
         errors["received_on"] = [_("收到日期不能晚于今天")]
-    documents = list(CaseDocument.objects.filter(case=case, pk__in=[getattr(d, "pk", d) for d in evidence]))
-    if len(documents) != len(set(evidence)):
+    documents = _case_documents(case, evidence)
+    if documents is None:
         errors["evidence"] = [_("证据材料须为本案案卷中的材料")]
     if errors:
         raise ValidationError(errors)
@@ -886,8 +893,8 @@ def record_visit(
         errors["visited_on"] = [_("回访日期不能晚于今天")]
     if count is not None and (not str(count).isdigit()):
         errors["count"] = [_("数量须为非负整数")]
-    documents = list(CaseDocument.objects.filter(case=case, pk__in=[getattr(p, "pk", p) for p in photos]))
-    if len(documents) != len(set(photos)):
+    documents = _case_documents(case, photos)
+    if documents is None:
         errors["photos"] = [_("照片须为本案案卷中的材料")]
     if errors:
         raise ValidationError(errors)

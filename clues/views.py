@@ -17,7 +17,7 @@ from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
 from enforcement.models import Role
 from enforcement.permissions import Action, require
-from enforcement.views import _case_context, case_worker_required, page_of
+from enforcement.views import case_context, case_worker_required, page_of
 from platforms.models import Platform
 
 from . import presenters, queries, services
@@ -63,7 +63,7 @@ def _other_court(row: dict) -> dict:
 
 def _clues_page(request, case, *, form=None, bound=None, status=200):
     """The clue tab. ``bound`` is ``(clue_id, InvalidateForm)`` when an invalidation was refused."""
-    context = _case_context(request, case, "clues")
+    context = case_context(request, case, "clues")
     clues = list(queries.clues_of(case))
     shown = presenters.clue_context(request.user, case, clues)
     may_read_file = shown["may_read_file"]
@@ -188,7 +188,7 @@ def _measure_forms(measure, renewal, today, bound) -> dict:
 
 def _measures_page(request, case, *, form=None, bound=None, status=200):
     """The measure tab. ``bound`` is ``(action, "measure"|"visit", id, form)`` for a refused action."""
-    context = _case_context(request, case, "measures")
+    context = case_context(request, case, "measures")
     today = timezone.localdate()
     measures = list(queries.measures_of(case).prefetch_related("visits__officer"))
     can_handle = context["can_handle"]

@@ -45,7 +45,7 @@ from .models import (
     Role,
     User,
 )
-from .permissions import HANDLE_PERM, Action, can, require
+from .permissions import HANDLE_PERM, Action, require
 from .validators import normalize_id_number, normalize_uscc
 
 MONEY_PLACES = Decimal("0.01")
@@ -635,11 +635,6 @@ def record_file_read(actor, case: EnforcementCase, what: str, obj=None) -> None:
     if actor.court_id != case.court_id:
         with transaction.atomic():
             audit.record(actor, "case.file_read", obj or case, case=case, payload={"what": what})
-
-
-def may(actor, action: Action, case: EnforcementCase) -> bool:
-    """Convenience for templates and serializers that show or hide actions."""
-    return can(actor, action, case)
 
 
 @transaction.atomic

@@ -236,7 +236,7 @@ def case_create(request):
 # --------------------------------------------------------------------------------------------
 
 
-def _case_context(request, case: EnforcementCase, tab: str) -> dict:
+def case_context(request, case: EnforcementCase, tab: str) -> dict:
     user = request.user
     may_handle = can(user, Action.HANDLE, case)
     transitions = []
@@ -266,25 +266,25 @@ def _case_context(request, case: EnforcementCase, tab: str) -> dict:
 @login_required
 def case_detail(request, pk):
     case = queries.case_detail(request.user, pk)
-    return render(request, "enforcement/case_overview.html", _case_context(request, case, "overview"))
+    return render(request, "enforcement/case_overview.html", case_context(request, case, "overview"))
 
 
 @login_required
 def case_parties(request, pk):
     case = queries.case_detail(request.user, pk)
-    return render(request, "enforcement/case_parties.html", _case_context(request, case, "parties"))
+    return render(request, "enforcement/case_parties.html", case_context(request, case, "parties"))
 
 
 @login_required
 def case_log(request, pk):
     case = queries.case_detail(request.user, pk)
-    return render(request, "enforcement/case_log.html", _case_context(request, case, "log"))
+    return render(request, "enforcement/case_log.html", case_context(request, case, "log"))
 
 
 def _documents_page(request, case, form, status=200):
     # Reading the list of the case file is a file read: checked, and audited outside the handling court.
     services.record_file_read(request.user, case, "documents")
-    context = _case_context(request, case, "documents")
+    context = case_context(request, case, "documents")
     context["documents"] = case.documents.select_related("uploaded_by")
     context["form"] = form
     return render(request, "enforcement/case_documents.html", context, status=status)

@@ -219,7 +219,8 @@ PENDING_STATES = (NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState
 TERMINAL_STATES = (NoticeState.COMPLETED, NoticeState.REJECTED, NoticeState.FAILED, NoticeState.CANCELLED)
 
 
-def _pending_amount(case: EnforcementCase, kind: str) -> Decimal:
+def pending_amount(case: EnforcementCase, kind: str) -> Decimal:
+    """What notices of ``kind`` asked for and not yet answered may still freeze or deduct."""
     total = Notice.objects.filter(case=case, kind=kind, state__in=PENDING_STATES).aggregate(t=Sum("amount"))["t"]
     return total or Decimal("0.00")
 
@@ -347,10 +348,10 @@ def request_notices(
     if kind == NoticeKind.FREEZE:
         # the whole request (one notice per platform) must fit the guard, with pending freezes
         total = value * len(connectors)
-        allowed = guard_freeze(case, total, pending=_pending_amount(case, NoticeKind.FREEZE))
+        allowed = guard_freeze(case, total, pending=pending_amount(case, NoticeKind.FREEZE))
         assert allowed == total
     if kind == NoticeKind.DEDUCT:
-        room = case.amount_outstanding - _pending_amount(case, NoticeKind.DEDUCT)
+        room = case.amount_outstanding - pending_amount(case, NoticeKind.DEDUCT)
         if value * len(connectors) > room:
             raise ValidationError(
                 {"amount": [_("扣划金额超过未履行金额（扣除在途扣划后为 ¥%(room)s）") % {"room": max(room, 0)}]}
@@ -484,7 +485,7 @@ def approve_notice(actor, notice: Notice) -> Notice:
     if notice.state != NoticeState.AWAITING_APPROVAL:
         raise ValidationError({"state": [_("只有待审批的通知可以审批")]})
     if notice.kind == NoticeKind.FREEZE:
-        others = _pending_amount(notice.case, NoticeKind.FREEZE) - notice.amount
+        others = pending_amount(notice.case, NoticeKind.FREEZE) - notice.amount
         guard_freeze(notice.case, notice.amount, pending=others)
     now = timezone.now()
     notice.state, notice.approved_by, notice.approved_at, notice.queued_at = NoticeState.QUEUED, actor, now, now

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +25,7 @@ from enforcement.forms import apply_service_errors
 from enforcement.models import Role
 from enforcement.permissions import Action, can, cases_for, require
 from enforcement.services import record_file_read
-from enforcement.views import _case_context, case_worker_required, page_of, system_admin_required
+from enforcement.views import case_context, case_worker_required, page_of, system_admin_required
 
 from . import pdf, services
 from .forms import CancelForm, ConnectorForm, FreezeFoundForm, NoticeForm, PlatformForm, QueryAllForm, RotateForm
@@ -60,16 +60,13 @@ def enabled_connectors() -> list[Connector]:
     return list(Connector.objects.select_related("platform").filter(enabled=True).order_by("platform__code"))
 
 
-def pending_freezes(case) -> Decimal:
-    """Freezes asked for and not yet answered: they count against the over-freeze room."""
-    pending = (NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.SENDING, NoticeState.ACKNOWLEDGED)
-    total = Notice.objects.filter(case=case, kind=NoticeKind.FREEZE, state__in=pending).aggregate(t=Sum("amount"))
-    return total["t"] or Decimal("0.00")
-
-
 def freeze_figures(case) -> dict:
     """未履行金额, the limit, what is frozen or on its way, and the room left for new freezes."""
-    limit, frozen, pending = clue_services.freeze_limit(case), clue_services.frozen_total(case), pending_freezes(case)
+    limit, frozen, pending = (
+        clue_services.freeze_limit(case),
+        clue_services.frozen_total(case),
+        services.pending_amount(case, NoticeKind.FREEZE),
+    )
     return {
         "outstanding": case.amount_outstanding,
         "limit": limit,
@@ -152,7 +149,7 @@ def _notice_form(case, respondents, data=None, initial=None) -> NoticeForm:
 
 
 def _notices_page(request, case, *, form=None, status=200):
-    context = _case_context(request, case, "notices")
+    context = case_context(request, case, "notices")
     rows = _rows(request.user, notices_of(case), case)
     if context["can_handle"] and form is None:
         preset = {key: request.GET[key] for key in ("kind", "clue", "measure") if request.GET.get(key)}
@@ -207,7 +204,7 @@ def _announce(request, notices: list[Notice]) -> None:
 
 
 def _query_page(request, case, form, status=200):
-    context = _case_context(request, case, "notices")
+    context = case_context(request, case, "notices")
     context.update({"form": form, "connectors": enabled_connectors()})
     return render(request, "platforms/query_all.html", context, status=status)
 
@@ -289,7 +286,7 @@ def _batch_context(request, case, batch, *, freeze_form=None) -> dict:
 def notice_batch(request, pk, batch):
     """The live progress page of one request (one-click query): one row per platform."""
     case = case_queries.case_detail(request.user, pk)
-    context = _case_context(request, case, "notices")
+    context = case_context(request, case, "notices")
     context.update(_batch_context(request, case, batch))
     return render(request, "platforms/batch.html", context)
 
@@ -339,7 +336,7 @@ def notice_batch_freeze(request, pk, batch):
         else:
             _announce(request, sent)
             return redirect("case_notices", pk=case.pk)
-    context = _case_context(request, case, "notices")
+    context = case_context(request, case, "notices")
     context.update(_batch_context(request, case, batch, freeze_form=form))
     return render(request, "platforms/batch.html", context, status=400)
 

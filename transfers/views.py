@@ -26,7 +26,7 @@ from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
 from enforcement.models import CaseDocument, CaseStatus, Court, CourtLevel, EnforcementCase, PartyKind, Role, User
 from enforcement.permissions import Action, can, cases_for, require
-from enforcement.views import _case_context, case_worker_required, page_of
+from enforcement.views import case_context, case_worker_required, page_of
 
 from . import queries, recommendation, services
 from .forms import (
@@ -331,7 +331,7 @@ def _create_form(user, case, triggers, data=None) -> TransferCreateForm:
 
 
 def _create_page(request, case, form, status=200):
-    context = _case_context(request, case, "transfers")
+    context = case_context(request, case, "transfers")
     context.update({"form": form})
     return render(request, "transfers/transfer_create.html", context, status=status)
 
@@ -707,7 +707,7 @@ def _tab_page(request, case, *, grant_form=None, excluded_form=None, status=200)
     may_handle = can(user, Action.HANDLE, case)
     if may_handle and excluded_form is None:
         excluded_form = ExcludedPeriodForm()
-    context = _case_context(request, case, "transfers")
+    context = case_context(request, case, "transfers")
     transfers = list(
         queries.transfers_for(user).filter(Q(links__case=case) | Q(receiving_case=case)).distinct().order_by("-pk")
     )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clues.models import Measure, PropertyClue
+from clues.queries import days_left
 
 MASK = "***"
 
@@ -103,9 +104,7 @@ class MeasureSerializer(serializers.ModelSerializer):
         ]
 
     def get_days_left(self, measure) -> int | None:
-        if measure.expires_on is None or measure.status != "active":
-            return None
-        return (measure.expires_on - timezone.localdate()).days
+        return days_left(measure) if measure.status == "active" else None
 
     def get_renewal(self, measure) -> int | None:
         """The renewal in force, if any (prefetched ``renewals``)."""
