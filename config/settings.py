@@ -406,6 +406,8 @@ NOTICE_SENDING_TIMEOUT_S = env_int("NOTICE_SENDING_TIMEOUT_S", 120)
 NOTICE_RETRY_BASE_S = float(env_str("NOTICE_RETRY_BASE_S", "2"))
 NOTICE_RETRY_CAP_S = env_int("NOTICE_RETRY_CAP_S", 4 * 3600)
 NOTICE_COUNTDOWN_LIMIT_S = env_int("NOTICE_COUNTDOWN_LIMIT_S", 60)
+# A worker sends one request's notices (one per platform) in parallel with up to this many threads.
+NOTICE_SEND_THREADS = env_int("NOTICE_SEND_THREADS", 8)
 # A timestamp more than this far from now makes a signed request or callback invalid.
 SIGNATURE_TOLERANCE_S = env_int("SIGNATURE_TOLERANCE_S", 300)
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +41,7 @@ from .models import (
 )
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
+SWEEP_BATCH = 10  # notices per delivery task when the sweeper re-enqueues
 
 
 @transaction.atomic
@@ -453,14 +456,14 @@ def _check_query_rate(actor, case, connectors) -> None:
 
 
 def _enqueue_after_commit(notice_ids: list[int]) -> None:
+    """After COMMIT, one task delivers the request's notices together (``deliver_many``)."""
     if not notice_ids:
         return
 
     def send():
-        from .tasks import deliver_notice
+        from .tasks import deliver_notices
 
-        for notice_id in notice_ids:
-            deliver_notice.delay(notice_id)
+        deliver_notices.delay(list(notice_ids))
 
     # robust: the rows are committed (the outbox); if the broker is down the error is logged and the
     # sweeper enqueues them, instead of the caller seeing an error for a request that was stored
@@ -559,10 +562,12 @@ def _end(
     result=None,
     extra_fields: tuple[str, ...] = (),
     audit_entries: list | None = None,
+    audit_sink: list | None = None,
 ) -> None:
     """Move ``notice`` to a final state with one UPDATE (plus ``extra_fields`` the caller already
     set on it) and audit it; ``audit_entries`` (``(action, obj, payload)`` on the notice's case
-    chain, by the same actor, e.g. what its result ingested) are recorded first, in the same batch."""
+    chain, by the same actor, e.g. what its result ingested) are recorded first, in the same batch.
+    With ``audit_sink`` (a list, system actor) the entries are appended to it for ``_flush_audit``."""
     notice.state = state
     notice.ended_at = timezone.now()
     fields = [*extra_fields, "state", "ended_at"]
@@ -579,6 +584,10 @@ def _end(
         notice.completed_at = notice.ended_at
         fields.append("completed_at")
     notice.save(update_fields=fields)
+    if audit_sink is not None:
+        audit_sink.extend((notice.case, *entry) for entry in audit_entries or [])
+        audit_sink.append((notice.case, f"notice.{state}", notice, {"reason": reason}))
+        return
     if not audit_entries:
         audit.record(actor, f"notice.{state}", notice, case=notice.case, payload={"reason": reason})
         return
@@ -591,6 +600,23 @@ def _end(
         payloads=[payload for _action, _obj, payload in entries],
         actions=[action for action, _obj, _payload in entries],
     )
+
+
+def _flush_audit(sink: list) -> None:
+    """Record the system's audit entries collected in ``sink`` (``(case, action, obj, payload)``):
+    one ``record_many`` per case chain, in the order they were collected."""
+    by_case: dict[int, tuple[EnforcementCase, list]] = {}
+    for case, action, obj, payload in sink:
+        by_case.setdefault(case.pk, (case, []))[1].append((action, obj, payload))
+    for case, entries in by_case.values():
+        audit.record_many(
+            None,
+            "",
+            [obj for _action, obj, _payload in entries],
+            case=case,
+            payloads=[payload for *_rest, payload in entries],
+            actions=[action for action, *_rest in entries],
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,18 +632,27 @@ def retry_delay(attempt: int, retry_after: float | None = None, rand=random.rand
     return max(delay, retry_after or 0.0)
 
 
-def _claim(notice_id: int) -> Notice | None:
-    """Compare-and-set queued → sending; only one worker wins, whatever the broker delivered twice."""
+def _claim(notice_ids: list[int]) -> list[Notice]:
+    """Compare-and-set queued → sending in one statement; a notice is won by one worker only,
+    whatever the broker delivered twice. Returns the won notices, loaded for sending."""
     now = timezone.now()
-    claimed = (
-        Notice.objects.filter(pk=notice_id, state=NoticeState.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(state=NoticeState.SENDING, sent_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return None
-    return Notice.objects.select_related("case__court", "platform__connector", "respondent", "requested_by").get(
-        pk=notice_id
+    ids = [int(pk) for pk in dict.fromkeys(notice_ids)]
+    when = connection.ops.adapt_datetimefield_value(now)
+    table = connection.ops.quote_name(Notice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING id",
+            [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
+        )
+        won = [row[0] for row in cursor.fetchall()]
+    if not won:
+        return []
+    return list(
+        Notice.objects.select_related("case__court", "platform__connector", "respondent", "requested_by")
+        .filter(pk__in=won)
+        .order_by("pk")
     )
 
 
@@ -643,17 +678,33 @@ def _payload(notice: Notice) -> dict:
 
 
 def deliver(notice_id: int) -> str:
-    """Deliver one notice: claim it, re-check the policy, sign, send, record the attempt, move on.
-    Safe to run twice or concurrently: the claim is a compare-and-set."""
+    """Deliver one notice (a retry or a sweep); see ``deliver_many``."""
+    return deliver_many([notice_id])[notice_id]
+
+
+def deliver_many(notice_ids: list[int]) -> dict[int, str]:
+    """Deliver notices together (one request's notices, one per platform): claim them, re-check the
+    policy, sign and send them in parallel, then record every attempt and answer in one transaction
+    with one batch of audit entries per case. Safe to run twice or concurrently: the claim is a
+    compare-and-set, and a notice someone else claimed is ``skipped``."""
+    outcomes = dict.fromkeys(notice_ids, "skipped")
+    sendable, checked, sink = [], {}, []
     with transaction.atomic():
-        notice = _claim(notice_id)
-        if notice is None:
-            return "skipped"
-        reason = _still_allowed(notice)
-        if reason:
-            _end(notice, NoticeState.CANCELLED, reason=reason)
+        for notice in _claim(notice_ids):
+            reason = _still_allowed(notice, checked)
+            if not reason:
+                sendable.append(notice)
+                continue
+            _end(notice, NoticeState.CANCELLED, reason=reason, audit_sink=sink)
             add_event(notice.case, None, "notice_cancelled", _("通知已撤销：%(reason)s") % {"reason": reason})
-            return "cancelled"
+            outcomes[notice.pk] = "cancelled"
+        _flush_audit(sink)
+    if sendable:
+        outcomes.update(_record(_send(sendable)))
+    return outcomes
+
+
+def _send_one(notice: Notice):
     connector = notice.platform.connector
     started = timezone.now()
     try:
@@ -666,15 +717,34 @@ def deliver(notice_id: int) -> str:
             timeout_s=connector.timeout_s,
         )
     except transport.DeliveryError as exc:
-        return _record_failure(notice, connector, started, exc)
-    return _record_answer(notice, started, answer)
+        return notice, started, exc
+    return notice, started, answer
 
 
-def _still_allowed(notice: Notice) -> str:
-    """Why a queued notice must not go out any more ('' when it may)."""
+_senders: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _send(notices: list[Notice]) -> list:
+    """POST each notice; several at once in threads, so that a slow platform does not hold up the
+    others of the same request. Returns ``(notice, started, Answer or DeliveryError)`` in order."""
+    global _senders
+    if len(notices) == 1:
+        return [_send_one(notices[0])]
+    if _senders is None or _senders[0] != os.getpid():  # threads do not survive a fork
+        _senders = (os.getpid(), ThreadPoolExecutor(max_workers=settings.NOTICE_SEND_THREADS))
+    return list(_senders[1].map(_send_one, notices))
+
+
+def _still_allowed(notice: Notice, checked: dict | None = None) -> str:
+    """Why a queued notice must not go out any more ('' when it may). ``checked`` keeps the policy
+    answers of one batch (same requester, same case)."""
     if not notice.case.is_open:
         return _("案件已结案或已移送")
-    if not can(notice.requested_by, Action.HANDLE, notice.case):
+    checked = {} if checked is None else checked
+    key = (notice.requested_by_id, notice.case_id)
+    if key not in checked:
+        checked[key] = can(notice.requested_by, Action.HANDLE, notice.case)
+    if not checked[key]:
         return _("申请人已不再承办本案")
     connector = getattr(notice.platform, "connector", None)
     if connector is None or not connector.enabled or notice.kind not in connector.capabilities:
@@ -683,18 +753,63 @@ def _still_allowed(notice: Notice) -> str:
 
 
 @transaction.atomic
-def _record_failure(notice: Notice, connector: Connector, started, exc: transport.DeliveryError) -> str:
-    notice = _lock_notice(notice)
-    DeliveryAttempt.objects.create(
+def _record(sent: list) -> dict[int, str]:
+    """Record what the platforms answered to claimed notices: the attempts in one insert, each
+    notice's next state, what the answers ingested, and the audit entries per case."""
+    # Lock the notices and their cases, never the joined court and platform rows: a FOR UPDATE on
+    # them blocks the foreign-key checks of concurrent inserts (new notices, clues) and deadlocks.
+    locked = {
+        n.pk: n
+        for n in Notice.objects.select_for_update(of=("self", "case"))
+        .select_related("case__court", "platform")
+        .filter(pk__in=[claimed.pk for claimed, _started, _answer in sent])
+        .order_by("pk")
+    }
+    attempts, outcomes, sink = [], {}, []
+    for claimed, started, answer in sent:
+        notice = locked[claimed.pk]
+        if notice.respondent_id == claimed.respondent_id and "respondent" in claimed._state.fields_cache:
+            notice.respondent = claimed.respondent  # loaded by the claim; spares a query in ingest_result
+        if isinstance(answer, transport.DeliveryError):
+            attempts.append(_attempt(notice, started, answer, "retry" if answer.retryable else "failed"))
+            outcomes[notice.pk] = _failed(notice, claimed.platform.connector, answer)
+            continue
+        status = answer.body.get("status")
+        accepted = answer.http_status == 202 or status == "accepted"
+        attempts.append(_attempt(notice, started, answer, "acknowledged" if accepted else "done"))
+        if notice.state != NoticeState.SENDING:
+            outcomes[notice.pk] = "stale"  # a callback or the sweeper moved it on meanwhile
+        elif accepted:
+            notice.state, notice.acknowledged_at = NoticeState.ACKNOWLEDGED, timezone.now()
+            notice.save(update_fields=["state", "acknowledged_at"])
+            sink.append((notice.case, "notice.acknowledged", notice, {}))
+            outcomes[notice.pk] = "acknowledged"
+        else:
+            notice.acknowledged_at = notice.acknowledged_at or timezone.now()
+            outcomes[notice.pk] = _conclude(
+                notice, status, answer.body.get("result") or {}, extra_fields=("acknowledged_at",), audit_sink=sink
+            )
+    DeliveryAttempt.objects.bulk_create(attempts)
+    _flush_audit(sink)
+    return outcomes
+
+
+def _attempt(notice: Notice, started, answer, outcome: str) -> DeliveryAttempt:
+    error = isinstance(answer, transport.DeliveryError)
+    return DeliveryAttempt(
         notice=notice,
         number=notice.attempts,
         started_at=started,
-        duration_ms=exc.duration_ms,
-        http_status=exc.http_status,
-        error_class=exc.error_class,
-        outcome="retry" if exc.retryable else "failed",
-        response_excerpt=exc.excerpt[:500],
+        duration_ms=answer.duration_ms,
+        http_status=answer.http_status,
+        error_class=answer.error_class if error else "",
+        outcome=outcome,
+        response_excerpt=answer.excerpt[:500],
     )
+
+
+def _failed(notice: Notice, connector: Connector, exc: transport.DeliveryError) -> str:
+    """A send failed: retry later (soon: a Celery countdown; later: the sweeper) or give up."""
     if notice.state != NoticeState.SENDING:
         return "stale"  # a callback or the sweeper moved it on meanwhile
     if not exc.retryable or notice.attempts >= connector.max_attempts:
@@ -729,34 +844,9 @@ def _record_failure(notice: Notice, connector: Connector, started, exc: transpor
     return "retry"
 
 
-@transaction.atomic
-def _record_answer(notice: Notice, started, answer: transport.Answer) -> str:
-    claimed, notice = notice, _lock_notice(notice)
-    if notice.respondent_id == claimed.respondent_id and "respondent" in claimed._state.fields_cache:
-        notice.respondent = claimed.respondent  # loaded by the claim; spares a query in ingest_result
-    status = answer.body.get("status")
-    accepted = answer.http_status == 202 or status == "accepted"
-    DeliveryAttempt.objects.create(
-        notice=notice,
-        number=notice.attempts,
-        started_at=started,
-        duration_ms=answer.duration_ms,
-        http_status=answer.http_status,
-        outcome="acknowledged" if accepted else "done",
-        response_excerpt=answer.excerpt[:500],
-    )
-    if notice.state != NoticeState.SENDING:
-        return "stale"
-    if accepted:
-        notice.state, notice.acknowledged_at = NoticeState.ACKNOWLEDGED, timezone.now()
-        notice.save(update_fields=["state", "acknowledged_at"])
-        audit.record(None, "notice.acknowledged", notice, case=notice.case)
-        return "acknowledged"
-    notice.acknowledged_at = notice.acknowledged_at or timezone.now()
-    return _conclude(notice, status, answer.body.get("result") or {}, extra_fields=("acknowledged_at",))
-
-
-def _conclude(notice: Notice, status: str, result: dict, *, extra_fields: tuple[str, ...] = ()) -> str:
+def _conclude(
+    notice: Notice, status: str, result: dict, *, extra_fields: tuple[str, ...] = (), audit_sink: list | None = None
+) -> str:
     """The platform's final answer: record it and ingest the result (inside the caller's transaction).
     ``extra_fields`` were set on ``notice`` by the caller and are written with the final state."""
     if status == "completed":
@@ -765,7 +855,14 @@ def _conclude(notice: Notice, status: str, result: dict, *, extra_fields: tuple[
             ingest_result(notice, result, audit_entries=entries)
         except ValidationError as exc:
             result = {**result, "ingest_error": exc.messages}
-        _end(notice, NoticeState.COMPLETED, result=result, extra_fields=extra_fields, audit_entries=entries)
+        _end(
+            notice,
+            NoticeState.COMPLETED,
+            result=result,
+            extra_fields=extra_fields,
+            audit_entries=entries,
+            audit_sink=audit_sink,
+        )
         return "completed"
     _end(
         notice,
@@ -773,6 +870,7 @@ def _conclude(notice: Notice, status: str, result: dict, *, extra_fields: tuple[
         result=result,
         reason=str(result.get("reason", ""))[:255],
         extra_fields=extra_fields,
+        audit_sink=audit_sink,
     )
     add_event(
         notice.case,
@@ -864,7 +962,7 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
 def sweep(now=None) -> int:
     """Re-enqueue notices left behind: queued and due (a lost task or a long back-off), or stuck
     in sending past the timeout (a killed worker). The platform's idempotency makes a repeat safe."""
-    from .tasks import deliver_notice
+    from .tasks import deliver_notices
 
     now = now or timezone.now()
     stuck_before = now - dt.timedelta(seconds=settings.NOTICE_SENDING_TIMEOUT_S)
@@ -878,6 +976,6 @@ def sweep(now=None) -> int:
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, queued_at__lt=grace))
         .values_list("pk", flat=True)[:1000]
     )
-    for notice_id in due:
-        deliver_notice.delay(notice_id)
+    for i in range(0, len(due), SWEEP_BATCH):
+        deliver_notices.delay(due[i : i + SWEEP_BATCH])
     return len(due)

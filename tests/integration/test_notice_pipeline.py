@@ -211,3 +211,7 @@ def test_celery_is_configured_for_at_least_once_delivery(settings):
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     assert conf.broker_transport_options["visibility_timeout"] > settings.NOTICE_COUNTDOWN_LIMIT_S
+    # both delivery tasks (one request's notices, one notice) are acknowledged only when done
+    from platforms.tasks import deliver_notice, deliver_notices
+
+    assert deliver_notice.acks_late is True and deliver_notices.acks_late is True

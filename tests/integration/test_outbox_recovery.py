@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError
 from config.celery import app as celery_app
 from platforms import services
 from platforms.models import Notice, NoticeState
-from platforms.tasks import deliver_notice
+from platforms.tasks import deliver_notices
 from tests.clues.factories import PlatformFactory
 from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.support.platforms import COMPANY_USCC, holding, platform_config
@@ -70,7 +70,7 @@ def test_a_committed_notice_whose_task_is_lost_is_recovered_by_the_next_sweep(
         # the process dies right after COMMIT, before the on_commit hook sends the task
         monkeypatch.setattr(services, "_enqueue_after_commit", lambda notice_ids: None)
     if loss == "broker_down_at_commit":
-        monkeypatch.setattr(deliver_notice, "delay", broker_down)
+        monkeypatch.setattr(deliver_notices, "delay", broker_down)
     # the request succeeds in every case: the notice is stored, which is the promise
     (notice,) = services.request_notices(
         cast.head, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="tb-1", amount="1200.00"

@@ -120,3 +120,61 @@ def test_denied_request_writes_and_queues_nothing(cast, case, company, mock_plat
     with pytest.raises(Http404):
         services.request_notices(cast.outsider, case, kind="query", platforms="all", respondent=company.pk)
     assert Notice.objects.count() == 0 and AuditEntry.objects.count() == audit_before
+
+
+def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
+    cast, case, company, mock_platforms, sysadmin, django_capture_on_commit_callbacks, monkeypatch
+):
+    """One request to every platform is one Celery task; its answers are recorded in one
+    transaction with one insert of attempts and one batch of audit entries on the case chain."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enforcement import audit
+    from platforms import tasks
+
+    codes = ["taobao", "alipay", "jd", "douyin"]
+    mock = mock_platforms({code: platform_config(code, holdings=[holding(f"{code}-1", "10.00")]) for code in codes})
+    for code in codes:
+        mock.connect(sysadmin, PlatformFactory(code=code, name=code))
+    sent: list = []
+    monkeypatch.setattr(tasks.deliver_notices, "delay", lambda ids: sent.append(ids))
+    monkeypatch.setattr(tasks.deliver_notice, "delay", lambda pk: sent.append(pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        notices = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    assert sent == [[n.pk for n in notices]]
+
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = services.deliver_many(sent[0])
+    assert outcomes == {n.pk: "completed" for n in notices}
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum('INSERT INTO "platforms_deliveryattempt"' in sql for sql in statements) == 1
+    assert sum('INSERT INTO "enforcement_auditentry"' in sql for sql in statements) == 1
+    assert sum(sql.startswith("UPDATE") and "SET state = " in sql for sql in statements) == 1  # one claim
+    assert set(PropertyClue.objects.filter(case=case).values_list("account", flat=True)) == {f"{c}-1" for c in codes}
+    completed = AuditEntry.objects.filter(case_id=case.pk, action="notice.completed")
+    assert sorted(int(e.object_id) for e in completed) == sorted(n.pk for n in notices)
+    assert audit.verify() is None
+    for code in codes:  # every platform reached once
+        assert [r["replayed"] for r in mock.ledger(code)["requests"]] == [False]
+
+    # the broker delivers the task again: nothing is sent twice
+    assert services.deliver_many(sent[0]) == {n.pk: "skipped" for n in notices}
+    assert all(len(mock.ledger(code)["requests"]) == 1 for code in codes)
+
+
+def test_in_one_batch_a_disabled_connector_cancels_its_notice_and_the_others_go_out(
+    cast, case, company, mock_platforms, sysadmin
+):
+    mock = mock_platforms({code: platform_config(code) for code in ("taobao", "jd")})
+    connectors = {code: mock.connect(sysadmin, PlatformFactory(code=code, name=code)) for code in ("taobao", "jd")}
+    notices = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    by_code = {n.platform.code: n for n in notices}
+    connector = connectors["jd"]
+    connector.enabled = False
+    connector.save(update_fields=["enabled"])
+
+    outcomes = services.deliver_many([n.pk for n in notices])
+    assert outcomes == {by_code["taobao"].pk: "completed", by_code["jd"].pk: "cancelled"}
+    assert Notice.objects.get(pk=by_code["jd"].pk).cancel_reason == "平台连接器已停用"
+    assert mock.ledger("jd")["requests"] == [] and len(mock.ledger("taobao")["requests"]) == 1
