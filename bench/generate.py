@@ -534,7 +534,7 @@ def person_name(rnd: random.Random) -> str:
     return rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2))))
 
 
-def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, log=print) -> dict:
+def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, vacuum: bool = True, log=print) -> dict:
     """Fill the (freshly migrated) database at ``url`` with ``cases`` cases. Returns the scenario
     (who and what to measure) and the timings."""
     rnd = random.Random(seed)
@@ -548,7 +548,8 @@ def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, log=prin
         )
         perms = dict(cur.fetchall())
     t0 = time.perf_counter()
-    rebuild = drop_secondary_indexes(conn, BULK_TABLES)
+    # below a few thousand cases the indexes are cheaper to keep than to rebuild
+    rebuild = drop_secondary_indexes(conn, BULK_TABLES) if cases >= 5000 else []
     timings["drop_indexes_s"] = round(time.perf_counter() - t0, 2)
     conn.close()
     loader = Loader(url)
@@ -967,8 +968,9 @@ def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, log=prin
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"
                 )
-        cur.execute("SET maintenance_work_mem = '512MB'")
-        cur.execute("VACUUM (ANALYZE)")
+        if vacuum:
+            cur.execute("SET maintenance_work_mem = '512MB'")
+            cur.execute("VACUUM (ANALYZE)")
         cur.execute("CREATE TABLE IF NOT EXISTS bench_scale_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
         scenario = {
             "cases": cases,
