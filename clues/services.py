@@ -364,27 +364,50 @@ def record_findings(
     then the ``ValidationError`` is raised. When ``audit_entries`` is a list, the audit entries
     are appended to it as ``(action, clue, payload)`` for the caller to record (with its own, on
     the same chain, in the same transaction) instead of being recorded here."""
-    parsed, error = [], None
-    for row in rows:
-        try:
-            value = parse_money(row.get("balance", "0"), "balance", _("余额"), allow_zero=True)
-        except ValidationError as exc:
-            error = exc
-            break
-        account = str(row.get("account", ""))
-        parsed.append(
-            (make_asset_key(respondent, platform, "", account), account, str(row.get("asset_kind", "")), value)
-        )
+    parsed, error = _parse_findings(respondent, platform, rows)
     clues: list[PropertyClue] = []
     if parsed:
         with transaction.atomic():
-            clues = _record_parsed_findings(case, respondent, platform, parsed, audit_entries)
+            clues = _record_parsed_findings(case, respondent, parsed, audit_entries)
     if error is not None:
         raise error
     return clues
 
 
-def _record_parsed_findings(case, respondent, platform, parsed, audit_entries) -> list[PropertyClue]:
+def record_query_answers(
+    case: EnforcementCase, *, respondent: Party, answers: list[tuple[Platform, list[dict]]], audit_entries: list
+) -> list[ValidationError | None]:
+    """Several platforms answered queries on one respondent (one request to every platform):
+    ``record_findings`` for all their rows at once. Returns, per answer, the ``ValidationError`` of
+    its first invalid balance (its rows before that one are recorded) or None; the audit entries
+    are appended to ``audit_entries`` as in ``record_findings``."""
+    parsed, errors = [], []
+    for platform, rows in answers:
+        rows_parsed, error = _parse_findings(respondent, platform, rows)
+        parsed += rows_parsed
+        errors.append(error)
+    if parsed:
+        with transaction.atomic():
+            _record_parsed_findings(case, respondent, parsed, audit_entries)
+    return errors
+
+
+def _parse_findings(respondent, platform, rows) -> tuple[list[tuple], ValidationError | None]:
+    """The rows of one answer as ``(asset_key, account, asset_kind, balance, platform)``, up to the
+    first invalid balance, and that balance's error."""
+    parsed = []
+    for row in rows:
+        try:
+            value = parse_money(row.get("balance", "0"), "balance", _("余额"), allow_zero=True)
+        except ValidationError as exc:
+            return parsed, exc
+        account = str(row.get("account", ""))
+        key = make_asset_key(respondent, platform, "", account)
+        parsed.append((key, account, str(row.get("asset_kind", "")), value, platform))
+    return parsed, None
+
+
+def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[PropertyClue]:
     keys = list(dict.fromkeys(key for key, *_rest in parsed))
     existing = {
         clue.asset_key: clue
@@ -396,7 +419,7 @@ def _record_parsed_findings(case, respondent, platform, parsed, audit_entries) -
     new: dict[str, PropertyClue] = {}
     updated: dict[str, PropertyClue] = {}
     result: list[PropertyClue] = []
-    for key, account, asset_kind, value in parsed:
+    for key, account, asset_kind, value, platform in parsed:
         clue = existing.get(key) or new.get(key)
         if clue is not None:
             clue.estimated_value = value

@@ -765,7 +765,7 @@ def _record(sent: list) -> dict[int, str]:
         .filter(pk__in=[claimed.pk for claimed, _started, _answer in sent])
         .order_by("pk")
     }
-    attempts, outcomes, sink = [], {}, []
+    attempts, outcomes, sink, answered = [], {}, [], []
     for claimed, started, answer in sent:
         notice = locked[claimed.pk]
         if notice.respondent_id == claimed.respondent_id and "respondent" in claimed._state.fields_cache:
@@ -786,9 +786,8 @@ def _record(sent: list) -> dict[int, str]:
             outcomes[notice.pk] = "acknowledged"
         else:
             notice.acknowledged_at = notice.acknowledged_at or timezone.now()
-            outcomes[notice.pk] = _conclude(
-                notice, status, answer.body.get("result") or {}, extra_fields=("acknowledged_at",), audit_sink=sink
-            )
+            answered.append((notice, status, answer.body.get("result") or {}))
+    outcomes.update(_conclude_many(answered, audit_sink=sink))
     DeliveryAttempt.objects.bulk_create(attempts)
     _flush_audit(sink)
     return outcomes
@@ -844,11 +843,36 @@ def _failed(notice: Notice, connector: Connector, exc: transport.DeliveryError) 
     return "retry"
 
 
-def _conclude(
-    notice: Notice, status: str, result: dict, *, extra_fields: tuple[str, ...] = (), audit_sink: list | None = None
-) -> str:
-    """The platform's final answer: record it and ingest the result (inside the caller's transaction).
-    ``extra_fields`` were set on ``notice`` by the caller and are written with the final state."""
+def _conclude_many(answers: list[tuple[Notice, str, dict]], *, audit_sink: list) -> dict[int, str]:
+    """The platforms' final answers (``(notice, status, result)``): record each and ingest its result,
+    inside the caller's transaction; the accounts that the query answers about one respondent list
+    are recorded together. ``acknowledged_at``, set by the caller, is written with the final state."""
+    outcomes: dict[int, str] = {}
+    found: dict[tuple[int, int], list[tuple[Notice, dict]]] = {}
+    for notice, status, result in answers:
+        if status == "completed" and notice.kind == NoticeKind.QUERY:
+            found.setdefault((notice.case_id, notice.respondent_id), []).append((notice, result))
+        else:
+            outcomes[notice.pk] = _conclude(notice, status, result, audit_sink=audit_sink)
+    for group in found.values():
+        case, respondent, entries = group[0][0].case, group[0][0].respondent, []
+        errors = clue_services.record_query_answers(
+            case,
+            respondent=respondent,
+            answers=[(notice.platform, result.get("accounts", [])) for notice, result in group],
+            audit_entries=entries,
+        )
+        audit_sink.extend((case, *entry) for entry in entries)
+        for (notice, result), error in zip(group, errors, strict=True):
+            if error is not None:
+                result = {**result, "ingest_error": error.messages}
+            _end(notice, NoticeState.COMPLETED, result=result, extra_fields=("acknowledged_at",), audit_sink=audit_sink)
+            outcomes[notice.pk] = "completed"
+    return outcomes
+
+
+def _conclude(notice: Notice, status: str, result: dict, *, audit_sink: list) -> str:
+    """One platform's final answer: record it and ingest its result (a query's: ``_conclude_many``)."""
     if status == "completed":
         entries: list = []
         try:
@@ -859,7 +883,7 @@ def _conclude(
             notice,
             NoticeState.COMPLETED,
             result=result,
-            extra_fields=extra_fields,
+            extra_fields=("acknowledged_at",),
             audit_entries=entries,
             audit_sink=audit_sink,
         )
@@ -869,7 +893,7 @@ def _conclude(
         NoticeState.REJECTED,
         result=result,
         reason=str(result.get("reason", ""))[:255],
-        extra_fields=extra_fields,
+        extra_fields=("acknowledged_at",),
         audit_sink=audit_sink,
     )
     add_event(
@@ -882,16 +906,9 @@ def _conclude(
 
 
 def ingest_result(notice: Notice, result: dict, *, audit_entries: list | None = None) -> None:
-    """Turn a platform's answer into clues, measures and money recovered (system actor).
-
-    The accounts a query found are recorded together (``record_findings``); when ``audit_entries``
-    is a list their audit entries are appended to it for the caller to record with the notice's."""
+    """Turn a platform's answer to a freeze, unfreeze, renewal or deduction into measures and money
+    recovered (system actor); query answers are recorded by ``_conclude_many``."""
     case, platform, party = notice.case, notice.platform, notice.respondent
-    if notice.kind == NoticeKind.QUERY:
-        clue_services.record_findings(
-            case, respondent=party, platform=platform, rows=result.get("accounts", []), audit_entries=audit_entries
-        )
-        return
     account = str(result.get("account") or notice.account)
     if notice.kind == NoticeKind.FREEZE:
         frozen = Decimal(str(result.get("amount_frozen", "0")))
@@ -956,7 +973,10 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
     if status not in ("completed", "rejected"):
         raise ValidationError({"status": [_("状态须为 completed 或 rejected")]})
     notice.acknowledged_at = notice.acknowledged_at or timezone.now()
-    return _conclude(notice, status, data.get("result") or {}, extra_fields=("acknowledged_at",))
+    sink: list = []
+    outcome = _conclude_many([(notice, status, data.get("result") or {})], audit_sink=sink)[notice.pk]
+    _flush_audit(sink)
+    return outcome
 
 
 def sweep(now=None) -> int:
