@@ -27,7 +27,7 @@ class ClueInputSerializer(serializers.Serializer):
 
 
 class ClueSerializer(serializers.ModelSerializer):
-    platform = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    platform = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     respondent_name = serializers.CharField(source="respondent.name", read_only=True)
     overdue = serializers.SerializerMethodField()
     other_courts = serializers.SerializerMethodField()
@@ -128,10 +128,26 @@ class VisitScheduleSerializer(serializers.Serializer):
     scheduled_on = serializers.DateField()
 
 
+class VisitSerializer(serializers.Serializer):
+    """A scheduled visit (the answer of scheduling one)."""
+
+    id = serializers.IntegerField(read_only=True)
+    scheduled_on = serializers.DateField(read_only=True)
+
+
+class VisitRecordedSerializer(serializers.Serializer):
+    """A recorded visit (the answer of recording one)."""
+
+    id = serializers.IntegerField(read_only=True)
+    visited_on = serializers.DateField(read_only=True)
+    count = serializers.IntegerField(read_only=True, allow_null=True)
+    photos = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+
 class VisitRecordSerializer(serializers.Serializer):
     visited_on = serializers.DateField()
-    count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    condition = serializers.CharField(required=False, allow_blank=True, default="")
+    count = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2_147_483_647)
+    condition = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     photos = serializers.ListField(
         child=serializers.IntegerField(), required=False, default=list, help_text="ids of case documents (photos)"

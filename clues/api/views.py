@@ -22,8 +22,10 @@ from .serializers import (
     ProceedsSerializer,
     ReleaseSerializer,
     RenewSerializer,
+    VisitRecordedSerializer,
     VisitRecordSerializer,
     VisitScheduleSerializer,
+    VisitSerializer,
 )
 
 
@@ -62,7 +64,7 @@ class CaseCluesView(GenericAPIView):
         clues = list(queries.clues_of(case))
         return Response(ClueSerializer(clues, many=True, context=_clue_context(request, case, clues)).data)
 
-    @extend_schema(request=ClueInputSerializer, responses=ClueSerializer)
+    @extend_schema(request=ClueInputSerializer, responses={201: ClueSerializer})
     def post(self, request, case_id):
         case = get_case(request.user, case_id, Action.HANDLE)
         data = _parse(ClueInputSerializer, request.data)
@@ -110,7 +112,7 @@ class CaseMeasuresView(GenericAPIView):
         case = get_case(request.user, case_id, Action.VIEW)
         return Response(MeasureSerializer(queries.measures_of(case), many=True).data)
 
-    @extend_schema(request=MeasureInputSerializer, responses=MeasureSerializer)
+    @extend_schema(request=MeasureInputSerializer, responses={201: MeasureSerializer})
     def post(self, request, case_id):
         case = get_case(request.user, case_id, Action.HANDLE)
         data = _parse(MeasureInputSerializer, request.data)
@@ -129,7 +131,7 @@ class MeasureDetailView(GenericAPIView):
 class MeasureRenewView(GenericAPIView):
     serializer_class = MeasureSerializer
 
-    @extend_schema(request=RenewSerializer, responses=MeasureSerializer)
+    @extend_schema(request=RenewSerializer, responses={201: MeasureSerializer})
     def post(self, request, pk):
         measure, _case = _object_in_visible_case(request, Measure, pk, Action.VIEW)
         data = _parse(RenewSerializer, request.data)
@@ -153,6 +155,7 @@ class MeasureReleaseView(GenericAPIView):
 class MeasureVisitsView(GenericAPIView):
     serializer_class = VisitScheduleSerializer
 
+    @extend_schema(request=VisitScheduleSerializer, responses={201: VisitSerializer})
     def post(self, request, pk):
         measure, _case = _object_in_visible_case(request, Measure, pk, Action.VIEW)
         data = _parse(VisitScheduleSerializer, request.data)
@@ -163,6 +166,7 @@ class MeasureVisitsView(GenericAPIView):
 class VisitRecordView(GenericAPIView):
     serializer_class = VisitRecordSerializer
 
+    @extend_schema(request=VisitRecordSerializer, responses=VisitRecordedSerializer)
     def post(self, request, pk):
         visit, _case = _object_in_visible_case(request, LiveSeizureVisit, pk, Action.VIEW, related="measure__case")
         data = _parse(VisitRecordSerializer, request.data)

@@ -1,7 +1,8 @@
 """The API's OpenAPI schema class: drf-spectacular's, plus the error answers every view can give.
 
 Each operation documents 400 (``{field: [message]}``, also for bad filters), 401 and 403
-(``{"detail": message}``), and 404 when its path names a row (a hidden or missing row is 404).
+(``{"detail": message}``), 404 when its path names a row (a hidden or missing row is 404), and 415
+when it takes a body (a content type none of its parsers reads).
 """
 
 from __future__ import annotations
@@ -30,4 +31,6 @@ class AutoSchema(SpectacularAutoSchema):
         bodies.setdefault("403", _error("无权操作", _DETAIL))
         if "{" in self.path:
             bodies.setdefault("404", _error("不存在或无权查看", _DETAIL))
+        if self.method in ("POST", "PUT", "PATCH"):
+            bodies.setdefault("415", _error("不支持的请求格式", _DETAIL))
         return bodies

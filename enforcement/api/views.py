@@ -373,7 +373,8 @@ class CaseViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("doc_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("材料编号"))],
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            # the document's own type (application/pdf, image/jpeg, ...)
+            (200, "*/*"): OpenApiTypes.BINARY,
             403: _CASE_403,
             404: _CASE_404,
         },

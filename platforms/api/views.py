@@ -37,7 +37,7 @@ class PlatformListView(GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PlatformSerializer(page, many=True).data)
 
-    @extend_schema(request=PlatformSerializer, responses=PlatformSerializer)
+    @extend_schema(request=PlatformSerializer, responses={201: PlatformSerializer})
     def post(self, request):
         require_system_admin(request.user)
         serializer = PlatformSerializer(data=request.data)
@@ -82,13 +82,13 @@ class ConnectorListView(GenericAPIView):
     def get_queryset(self):
         return Connector.objects.select_related("platform").order_by("platform__code")
 
-    @extend_schema(operation_id="connectors_list")
+    @extend_schema(operation_id="connectors_list", responses=ConnectorSerializer(many=True))
     def get(self, request):
         require_system_admin(request.user)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ConnectorSerializer(page, many=True).data)
 
-    @extend_schema(request=ConnectorSerializer, responses=ConnectorSerializer)
+    @extend_schema(request=ConnectorSerializer, responses={201: ConnectorSerializer})
     def post(self, request):
         require_system_admin(request.user)
         serializer = ConnectorSerializer(data=request.data)
@@ -225,7 +225,7 @@ class CaseNoticesView(GenericAPIView):
         case = get_case(request.user, case_id, Action.VIEW)
         return Response(NoticeSerializer(_notices_of_case(case), many=True).data)
 
-    @extend_schema(request=NoticeRequestSerializer, responses=NoticeSerializer(many=True))
+    @extend_schema(request=NoticeRequestSerializer, responses={201: NoticeSerializer(many=True)})
     def post(self, request, case_id):
         case = get_case(request.user, case_id, Action.HANDLE)
         serializer = NoticeRequestSerializer(data=request.data)

@@ -1,16 +1,36 @@
-"""schemathesis against /api/v1/schema/ (issue 6): every GET operation, and POST on parties and case
-clues, called as the assigned judge of the cast with a DRF token. No 500s, every response conforms to
-the schema (body, status code and content type) and none answers without the token (ignored_auth). Path parameters point at real rows of the cast where they can, so
-the fuzzer reaches the views' code and not only their 404s."""
+"""schemathesis against /api/v1/schema/ (issue 6): every operation of the API (GET, POST, PUT, PATCH),
+in-process over WSGI, each generated request sent with a DRF token as five users of the cast:
+
+* ``judge`` (雨湖, the case's judge) and ``supervisor`` (湘潭 intermediate court): the home court's
+  people, who may see the rows;
+* ``outsider`` (judge and bureau head of 蕉城, Fujian) and ``other_supervisor`` (Fujian high court):
+  users of another court. Every path parameter names a row of 雨湖, so they must get 404 (403 only
+  on the administrators' registries), never a 2xx or a 400 that shows the row exists; no response
+  of theirs contains the home court's case numbers, party, account or document; and no row of the
+  home court's cases, nor of the registries, changes (compared table by table with a hash);
+* ``admin`` (system administrator): courts, users, platforms and connectors, never case content:
+  404 on every row of a case, no case content in any answer, no case row changed.
+
+For all of them: no 500, every response conforms to the schema (body, status code, content type),
+and none answers without the token (ignored_auth). Path parameters, and (in valid requests) the body
+fields that name rows, point at real rows of tests/security/fuzz_world.py, so the fuzzer reaches the
+views' code and not only their 404s. Each user's call runs in a savepoint that is rolled back, so
+every example starts from the same rows.
+"""
 
 from __future__ import annotations
+
+import itertools
+import os
+import zlib
+from contextlib import contextmanager
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -21,7 +41,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
-from tests.clues.factories import PlatformFactory, add_clue, add_measure, respondent_of
+from tests.security import fuzz_world
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +52,33 @@ CHECKS = [
     content_type_conformance,
     ignored_auth,
 ]
+HOME = ("judge", "supervisor")
+FOREIGN = ("outsider", "other_supervisor")
+# Every example is sent as the judge and the other court's judge, and as one of the others in turn.
+ALWAYS = ("outsider", "judge")
+ROTATING = ("admin", "supervisor", "other_supervisor")
+_examples = itertools.count()
 
+# Examples per operation (half valid, half invalid requests) and the seed: fixed, so that a run is
+# reproducible and takes about a minute; FUZZ_EXAMPLES=50 FUZZ_SEED=random for a deeper look.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+SEED = os.environ.get("FUZZ_SEED", "20261130")
+
+# Paths whose rows are not case content: readable by everyone (courts) or the administrators'
+# registries (users, connectors). Everything else under a path parameter belongs to a case.
+PUBLIC = ("/api/v1/courts/",)
+REGISTRY = ("/api/v1/users/", "/api/v1/connectors/", "/api/v1/platforms/")
 
 # Loaded once at collection, in-process over WSGI (the lazy `from_fixture` loader does not work with
 # pytest 9).
-schema = (
-    schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
-    .include(method="GET")
-    .include(method="POST", path=["/api/v1/parties/", "/api/v1/cases/{case_id}/clues/"])
-)
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+# The coverage phase (every boundary value of every field, 50 to 100 requests an operation) would
+# take ten times the minute this file has; the fuzzing phase sends valid and invalid data.
+schema.config.phases.update(phases=["examples", "fuzzing"])
+if SEED != "random":
+    schema.config.seed = int(SEED)
+if os.environ.get("FUZZ_PATHS"):  # a regular expression, to fuzz a few operations while fixing them
+    schema = schema.include(path_regex=os.environ["FUZZ_PATHS"])
 
 
 @pytest.fixture(autouse=True)
@@ -54,54 +92,142 @@ def _keep_test_connection():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def world(cast):
-    """The assigned judge's token and the ids of real rows behind each path parameter."""
-    token = Token.objects.create(user=cast.assigned)
-    clue = add_clue(cast.assigned, cast.case, platform=PlatformFactory())
-    measure = add_measure(cast.assigned, cast.case, clue)
-    ids = {
-        "case_id": cast.case.pk,
-        "/api/v1/cases/{id}": cast.case.pk,
-        "/api/v1/clues/{id}": clue.pk,
-        "/api/v1/measures/{id}": measure.pk,
-        "/api/v1/parties/{id}": respondent_of(cast.case).pk,
-        "/api/v1/courts/{id}": cast.courts.yuhu.pk,
-        "/api/v1/users/{id}": cast.assigned.pk,
-    }
-    return token.key, ids
+@pytest.fixture(scope="module")
+def _module_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz_media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, _module_media):
+    """The world's document file lives as long as the world (this overrides tests/conftest.py's)."""
+    settings.MEDIA_ROOT = _module_media
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, _module_media):
+    """The rows of fuzz_world, made once for the module inside a transaction rolled back at its end
+    (each test's own transaction nests in it, as Django's TestCase.setUpTestData does)."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=_module_media):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield fuzz_world.build()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@contextmanager
+def rolled_back():
+    savepoint = transaction.savepoint()
+    try:
+        yield
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def _fit(generated, real):
+    """``real`` in the generated value's shape, or None when the generated value is of another type."""
+    if isinstance(generated, bool) or generated is None:
+        return None
+    if isinstance(real, list):
+        return real if isinstance(generated, list) else None
+    if isinstance(generated, int):
+        return real if isinstance(real, int) else None
+    if isinstance(generated, str):
+        return str(real)
+    return None
+
+
+def aim(case, world) -> None:
+    """Point the path parameters at the home rows, and half of the row references of a valid body."""
+    for name in list(case.path_parameters or {}):
+        real = world.ids.get(name)
+        if real is None:
+            prefixes = [p for p in world.ids if p.startswith("/") and case.path.startswith(p + "/")]
+            real = world.ids[max(prefixes, key=len)] if prefixes else None
+        if real is not None:
+            case.path_parameters[name] = real
+    if not isinstance(case.body, dict) or case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    for key, real in world.refs.items():
+        if key in case.body and zlib.crc32(repr(case.body[key]).encode()) % 2:
+            value = _fit(case.body[key], real)
+            if value is not None:
+                case.body[key] = value
+
+
+def _names_a_home_row(case) -> bool:
+    return bool(case.path_parameters) and not case.path.startswith(("/api/v1/platforms/callbacks/", *PUBLIC))
+
+
+def _is_case_content(case) -> bool:
+    return not case.path.startswith(("/api/v1/auth/", *PUBLIC, *REGISTRY))
+
+
+def policing(who: str, world, home_court, writes_before):
+    """The extra check for a user of another court, or a system administrator."""
+
+    def no_access_across_courts(ctx, response, case):
+        if who in FOREIGN:
+            if _names_a_home_row(case) and case.method.upper() == case.operation.method.upper():
+                allowed = {404} if _is_case_content(case) else {403, 404}
+                assert response.status_code in allowed, (
+                    f"{who} (another court) got {response.status_code} on a row of 雨湖; expected one of {allowed}"
+                )
+            requested_access = case.path == "/api/v1/file-access/" and case.method.upper() == "POST"
+            if not (requested_access and 200 <= response.status_code < 300):
+                changed = fuzz_world.changed(world, home_court, scope="", writes_before=writes_before)
+                assert not changed, f"{who} (another court) changed rows of 雨湖 or of the registries: {changed}"
+        else:  # the system administrator
+            if (
+                _names_a_home_row(case)
+                and _is_case_content(case)
+                and case.method.upper() == case.operation.method.upper()
+            ):
+                assert response.status_code == 404, f"admin got {response.status_code} on case content; expected 404"
+            changed = fuzz_world.changed(world, home_court, scope="content", writes_before=writes_before)
+            assert not changed, f"admin changed case content: {changed}"
+        if not (case.path == "/api/v1/file-access/" and who == "outsider"):
+            text = response.text or ""
+            leaked = [marker for marker in world.markers if marker in text]
+            assert not leaked, f"{who} was shown case content of 雨湖: {leaked}"
+
+    return no_access_across_courts
 
 
 @schema.parametrize()
 @settings(
-    max_examples=15,
+    max_examples=EXAMPLES,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_api_conforms_to_its_schema_and_never_fails(case, world):
-    key, ids = world
-    for name in list(case.path_parameters or {}):
-        real = ids.get(name) or next((v for k, v in ids.items() if case.path.startswith(k + "/")), None)
-        if name in ("id", "case_id") and real is not None:
-            case.path_parameters[name] = real
-    case.call_and_validate(headers={"Authorization": f"Token {key}"}, checks=CHECKS)
+def test_api_conforms_to_its_schema_and_keeps_courts_apart(case, world):
+    aim(case, world)
+    for who in (*ALWAYS, ROTATING[next(_examples) % len(ROTATING)]):
+        with rolled_back():
+            writes = fuzz_world.write_counts()
+            extra = [] if who in HOME else [policing(who, world, world.cast.courts.yuhu, writes)]
+            case.call_and_validate(
+                headers={"Authorization": f"Token {world.tokens[who]}"}, checks=CHECKS, additional_checks=extra
+            )
 
 
 # Regressions for what the fuzzer found, pinned so they stay fixed whatever it generates next.
 
 
-def test_options_on_the_trigger_thresholds_is_not_a_500(cast):
+def test_options_on_the_trigger_thresholds_is_not_a_500(world):
     client = APIClient()
-    client.force_authenticate(cast.assigned)
+    client.force_authenticate(world.cast.assigned)
     assert client.options("/api/v1/transfers/triggers/").status_code == 200
-    client.force_authenticate(cast.supervisor)
+    client.force_authenticate(world.cast.supervisor)
     assert client.options("/api/v1/transfers/triggers/").status_code == 200
 
 
-def test_an_api_url_that_matches_no_route_answers_json_404(cast):
+def test_an_api_url_that_matches_no_route_answers_json_404(world):
     client = APIClient()
-    client.force_authenticate(cast.assigned)
+    client.force_authenticate(world.cast.assigned)
     response = client.get("/api/v1/transfers/abc/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 
 from enforcement.api.exceptions import service_errors
 from enforcement.models import EnforcementCase, Role
-from enforcement.permissions import Action, get_case, sees_no_cases
+from enforcement.permissions import Action, get_case, require, sees_no_cases
 
 from .. import queries, recommendation, services
 from ..models import Art237ExcludedPeriod, FileAccessGrant, MaterialRequest, Transfer, TriggerConfig
@@ -31,11 +32,15 @@ def _parse(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _transfer(pk) -> Transfer:
-    """The transfer row (the service checks the policy on its case: 404 hidden, 403 forbidden)."""
+def _transfer(pk, user=None) -> Transfer:
+    """The transfer row (the service checks the policy on its case: 404 hidden, 403 forbidden).
+    With ``user``: 404 at once when its case is hidden from the user, before the body is read, so
+    that a 400 never tells another court the transfer exists."""
     transfer = Transfer.objects.select_related("case__court").filter(pk=pk).first()
     if transfer is None:
         raise Http404(_("交叉执行不存在"))
+    if user is not None:
+        require(user, Action.VIEW, transfer.case)
     return transfer
 
 
@@ -59,7 +64,10 @@ class TransferListView(GenericAPIView):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.TransferSerializer(page, many=True).data)
 
-    @extend_schema(request=s.TransferCreateSerializer, responses={201: s.TransferSerializer})
+    @extend_schema(
+        request=s.TransferCreateSerializer,
+        responses={201: s.TransferSerializer, 404: OpenApiResponse(description=gettext_lazy("案件不存在或无权知悉"))},
+    )
     def post(self, request):
         services.require_role(request.user, Role.JUDGE, Role.BUREAU_HEAD, Role.SUPERVISOR)
         data = _parse(s.TransferCreateSerializer, request.data)
@@ -108,14 +116,15 @@ class RecommendationView(GenericAPIView):
 
 def _action(service, input_serializer=None, *, answer=None):
     """A POST endpoint that parses its body and calls one transfer service."""
+    created = getattr(answer, "serializer_class", None)  # what a ``_created`` answer shows, with 201
 
     class View(GenericAPIView):
         serializer_class = s.TransferSerializer
         queryset = Transfer.objects.none()
 
-        @extend_schema(request=input_serializer, responses=s.TransferSerializer)
+        @extend_schema(request=input_serializer, responses={201: created} if created else s.TransferSerializer)
         def post(self, request, pk):
-            transfer = _transfer(pk)
+            transfer = _transfer(pk, request.user)
             data = _parse(input_serializer, request.data) if input_serializer else {}
             with service_errors():
                 result = service(request.user, transfer, **data)
@@ -137,6 +146,7 @@ def _created(serializer_class):
     def answer(request, transfer, result) -> Response:
         return Response(serializer_class(result).data, status=status.HTTP_201_CREATED)
 
+    answer.serializer_class = serializer_class
     return answer
 
 
@@ -161,9 +171,10 @@ class SupplyView(GenericAPIView):
 
     @extend_schema(request=s.SupplySerializer, responses=s.MaterialRequestSerializer)
     def post(self, request, pk):
-        material = MaterialRequest.objects.filter(pk=pk).first()
+        material = MaterialRequest.objects.select_related("transfer__case__court").filter(pk=pk).first()
         if material is None:
             raise Http404
+        require(request.user, Action.VIEW, material.transfer.case)  # 404 before the body is read
         data = _parse(s.SupplySerializer, request.data)
         with service_errors():
             material = services.supply_materials(request.user, material, **data)
@@ -266,6 +277,8 @@ def _grant_action(service, input_serializer):
             grant = FileAccessGrant.objects.select_related("case__court").filter(pk=pk).first()
             if grant is None:
                 raise Http404
+            if grant.requester_id != request.user.pk:
+                require(request.user, Action.VIEW, grant.case)  # 404 before the body is read
             data = _parse(input_serializer, request.data)
             with service_errors():
                 grant = service(request.user, grant, **data)
