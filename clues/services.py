@@ -183,7 +183,9 @@ def clue_label(clue: PropertyClue) -> str:
     """How a clue is named in the timeline: kind and platform, never the account (the timeline is
     read by everyone who may view the case; data-category accounts are personal information)."""
     holder = clue.platform.name if clue.platform_id else ""
-    return f"{clue.get_kind_display()}{'（' + holder + '）' if holder else ''}"
+    # the enum's label, not get_kind_display(): that one translates every choice on each call
+    kind = ClueKind(clue.kind).label if clue.kind in ClueKind.values else clue.kind
+    return f"{kind}{'（' + holder + '）' if holder else ''}"
 
 
 def _case_documents(case: EnforcementCase, refs) -> list[CaseDocument] | None:
