@@ -33,8 +33,10 @@ END_TO_END_NOTICES = int(os.environ.get("BENCH_NOTICES", "600"))
 STEADY_RATE = int(os.environ.get("BENCH_STEADY_RATE", "100"))
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "10"))
 SIX_PLATFORM_ROUNDS = int(os.environ.get("BENCH_SIX_ROUNDS", "40"))
-# Notices are spread over this many cases (as in a court: many judges, many cases at once).
+# Notices are spread over this many cases (as in a court: many judges, many cases at once), and
+# requested by this many producers at once (judges' requests; each producer has its own cases).
 CASES = int(os.environ.get("BENCH_CASES", "20"))
+PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", "2"))
 CODES = ["taobao", "alipay", "jd", "pinduoduo", "douyin", "tenpay"]
 USCC = "91430300MA4L0XXQ1U"
 
@@ -44,6 +46,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["QUERY_RATE_PER_CASE_HOUR"] = "1000000"
 os.environ["QUERY_RATE_PER_USER_HOUR"] = "1000000"
+# Persistent database connections, as docker-compose.yml deploys the workers (a new PostgreSQL
+# backend per task otherwise).
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -244,19 +249,43 @@ def latencies_ms(ids: list[int]) -> list[float]:
     return [(done - created).total_seconds() * 1000 for created, done in rows if done]
 
 
-def end_to_end(head, cases, respondent, count: int) -> dict:
+def end_to_end(head, cases, respondent, count: int, producers: int = PRODUCERS) -> dict:
+    """``count`` query notices (one request = one notice per platform) requested by ``producers``
+    threads, each on its own cases; from the first request until every notice is answered."""
+    from django.db import connection
+
     from platforms import services
 
+    requests_total = count // len(CODES)
+    producers = max(1, min(producers, len(cases), requests_total))
+
+    def produce(p: int) -> list[int]:
+        mine = cases[p::producers]
+        ids: list[int] = []
+        try:
+            for i in range(p, requests_total, producers):
+                case = mine[(i // producers) % len(mine)]
+                ids += [
+                    n.pk
+                    for n in services.request_notices(
+                        head, case, kind="query", platforms="all", respondent=respondent.pk
+                    )
+                ]
+        finally:
+            connection.close()
+        return ids
+
     started = time.perf_counter()
-    ids: list[int] = []
-    for i in range(count // len(CODES)):
-        case = cases[i % len(cases)]
-        ids += [
-            n.pk for n in services.request_notices(head, case, kind="query", platforms="all", respondent=respondent.pk)
-        ]
+    with ThreadPoolExecutor(max_workers=producers) as pool:
+        ids = [pk for part in pool.map(produce, range(producers)) for pk in part]
     wait_done(ids)
     elapsed = time.perf_counter() - started
-    return {"notices": len(ids), "seconds": round(elapsed, 3), "per_second": round(len(ids) / elapsed, 1)}
+    return {
+        "notices": len(ids),
+        "producers": producers,
+        "seconds": round(elapsed, 3),
+        "per_second": round(len(ids) / elapsed, 1),
+    }
 
 
 def steady(head, cases, respondent) -> dict:
@@ -310,6 +339,9 @@ def six_platform_freeze(head, cases, respondent) -> dict:
     return {"rounds": len(spans), "p50_ms": round(percentile(spans, 50), 1), "p99_ms": round(percentile(spans, 99), 1)}
 
 
+LOAD_BEFORE = [round(x, 2) for x in os.getloadavg()]
+
+
 def main() -> int:
     import tempfile
 
@@ -332,7 +364,7 @@ def main() -> int:
         end_to_end(head, cases, respondent, 60)  # warm-up: connections, imports
         raw = raw_throughput(port, config, END_TO_END_NOTICES)
         e2e = end_to_end(head, cases, respondent, END_TO_END_NOTICES)
-        e2e_one_case = end_to_end(head, cases[:1], respondent, END_TO_END_NOTICES // 2)
+        e2e_one_case = end_to_end(head, cases[:1], respondent, END_TO_END_NOTICES // 2, producers=1)
         steady_result = steady(head, cases, respondent)
         six = six_platform_freeze(head, cases, respondent)
     finally:
@@ -342,7 +374,14 @@ def main() -> int:
         mock.wait(timeout=10)
     results = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "worker_processes": WORKER_PROCESSES, "cases": CASES},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "worker_processes": WORKER_PROCESSES,
+            "cases": CASES,
+            "producers": PRODUCERS,
+            "db_conn_max_age": os.environ["DB_CONN_MAX_AGE"],
+            "load_average_before": LOAD_BEFORE,
+        },
         "raw_http": raw,
         "end_to_end": e2e,
         "end_to_end_vs_raw": round(e2e["per_second"] / raw["per_second"], 3),
