@@ -29,7 +29,7 @@ from enforcement import audit
 from enforcement.models import CaseDocument, CaseParty, CasePartyRole, EnforcementCase, Party
 from enforcement.periods import Period, period_end
 from enforcement.permissions import Action, require
-from enforcement.services import add_event, parse_money, record_recovery
+from enforcement.services import add_event, parse_money, record_recovery, refresh_art237_clock
 from platforms.models import Platform
 
 from .models import (
@@ -294,6 +294,7 @@ def add_clue(
         created_by=actor,
     )
     clue.evidence.set(documents)
+    refresh_art237_clock(case)
     add_event(case, actor, "clue", _("登记财产线索：%(kind)s") % {"kind": clue.get_kind_display()}, clue=clue.pk)
     audit.record(
         actor,
@@ -349,6 +350,7 @@ def record_finding(
         verified_at=timezone.now(),
         asset_key=key,
     )
+    refresh_art237_clock(case)
     add_event(case, None, "clue", _("平台查询发现财产：%(clue)s") % {"clue": clue_label(clue)}, clue=clue.pk)
     audit.record(None, "clue.found", clue, case=case, payload={"asset_key": key, "balance": str(value)})
     return clue
@@ -449,6 +451,7 @@ def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[Pro
     if new:
         # a clue found and then reported again in the same answer is inserted with its last balance
         PropertyClue.objects.bulk_create(list(new.values()))
+        refresh_art237_clock(case)
     if updated:
         PropertyClue.objects.bulk_update(list(updated.values()), ["estimated_value"])
     if new:
@@ -481,7 +484,10 @@ def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[Pro
 
 
 def _lock_clue(clue: PropertyClue) -> PropertyClue:
-    return PropertyClue.objects.select_for_update().select_related("case__court").get(pk=clue.pk)
+    """Lock the clue's case, then the clue: the order of ``add_clue`` and ``record_measure``, so a
+    status change and the art. 237 clock it moves never wait on each other in a cycle."""
+    list(EnforcementCase.objects.select_for_update(of=("self",)).filter(pk=clue.case_id).values_list("pk"))
+    return PropertyClue.objects.select_for_update(of=("self",)).select_related("case__court").get(pk=clue.pk)
 
 
 @transaction.atomic
@@ -493,6 +499,7 @@ def verify_clue(actor, clue: PropertyClue) -> PropertyClue:
     clue.status = ClueStatus.VERIFIED
     clue.verified_at = timezone.now()
     clue.save(update_fields=["status", "verified_at"])
+    refresh_art237_clock(clue.case)
     add_event(clue.case, actor, "clue_verified", _("线索已核实：%(clue)s") % {"clue": clue_label(clue)}, clue=clue.pk)
     audit.record(actor, "clue.verify", clue, case=clue.case)
     return clue
@@ -509,6 +516,7 @@ def invalidate_clue(actor, clue: PropertyClue, *, reason: str) -> PropertyClue:
     clue.status = ClueStatus.INVALID
     clue.invalid_reason = reason.strip()
     clue.save(update_fields=["status", "invalid_reason"])
+    refresh_art237_clock(clue.case)  # invalid: no longer property to enforce
     add_event(clue.case, actor, "clue_invalid", _("线索无效：%(reason)s") % {"reason": clue.invalid_reason})
     audit.record(actor, "clue.invalidate", clue, case=clue.case, payload={"reason": clue.invalid_reason})
     return clue
@@ -683,6 +691,7 @@ def record_measure(
     clue_obj.status = ClueStatus.DISPOSED if kind == MeasureKind.DEDUCT else ClueStatus.UNDER_MEASURE
     clue_obj.save(update_fields=["status"])
     if kind == MeasureKind.DEDUCT:
+        refresh_art237_clock(case)  # disposed: no longer property to enforce (under a measure still is)
         record_recovery(actor, case, value, reason=_("扣划 %(clue)s") % {"clue": clue_label(clue_obj)})
     message = _("%(kind)s %(clue)s") % {"kind": measure.get_kind_display(), "clue": clue_label(clue_obj)}
     if measure.status == MeasureStatus.WAITING:
@@ -788,6 +797,7 @@ def release_measure(actor, measure: Measure, *, reason: str = "") -> tuple[Measu
     else:
         promoted = _promote_next(measure.asset_key, today, actor)
     if not measure.clue.measures.filter(status__in=OPEN_STATUSES).exists():
+        # under a measure → verified: still property to enforce, the art. 237 clock does not move
         PropertyClue.objects.filter(pk=measure.clue_id, status=ClueStatus.UNDER_MEASURE).update(
             status=ClueStatus.VERIFIED
         )
@@ -959,6 +969,7 @@ def record_sale_proceeds(actor, measure: Measure, *, amount) -> Measure:
     Measure.objects.filter(renewed_from=measure, status=MeasureStatus.ACTIVE).update(status=MeasureStatus.COMPLETED)
     PropertyClue.objects.filter(pk=measure.clue_id).update(status=ClueStatus.DISPOSED)
     record_recovery(actor, measure.case, value, reason=_("变价款"))
+    refresh_art237_clock(measure.case)
     audit.record(actor, "measure.proceeds", measure, case=measure.case, payload={"amount": str(value)})
     _promote_next(measure.asset_key, timezone.localdate(), actor)
     return measure

@@ -226,9 +226,26 @@ class EnforcementCase(models.Model):
     filed_on = models.DateField(_("立案日期"))
     # Days of the art. 237 clock that do not count (public notice, appraisal, jurisdiction dispute,
     # coordination, deferral, suspension): the union of the intervals recorded in
-    # ``transfers.Art237ExcludedPeriod``, kept here by ``transfers.services.record_excluded_period``
-    # so that lists compute ``art237_eligible_on`` without another query.
+    # ``transfers.Art237ExcludedPeriod`` after the clock start, kept here by
+    # ``transfers.services.record_excluded_period`` (and by ``services.refresh_art237_clock`` when
+    # the clock start moves) so that lists compute ``art237_eligible_on`` without another query.
     art237_excluded_days = models.PositiveIntegerField(_("237条不计入期间（日）"), default=0)
+    # The day the art. 237 clock runs from (enforcement-procedure interpretation arts. 10-11: six
+    # months from receiving the application for property the respondent had then, from the day it
+    # was found for property found later, counted per property not yet enforced): the earliest
+    # max(filed_on, received_on) over the clues still pending, verified or under a measure, or
+    # filed_on when there is none. ``art237_clock_clue`` is the clue found after filing that sets
+    # it (null when the clock runs from filing). Both are written by one function,
+    # ``services.refresh_art237_clock``; a row written outside the services (null) reads as filed_on.
+    art237_clock_from = models.DateField(_("237条期间起算日"), null=True, blank=True)
+    art237_clock_clue = models.ForeignKey(
+        "clues.PropertyClue",
+        verbose_name=_("237条期间起算财产"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     origin_case = models.ForeignKey(
         "self", verbose_name=_("原案件"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -272,14 +289,25 @@ class EnforcementCase(models.Model):
         return max(self.amount_due - self.amount_recovered, Decimal("0.00"))
 
     @property
+    def art237_clock_start(self) -> dt.date:
+        """The day the art. 237 six months run from (see ``art237_clock_from``)."""
+        return self.art237_clock_from or self.filed_on
+
+    @property
+    def art237_clock_later(self) -> bool:
+        """Does the clock run from a property found after filing (rather than from filing)?"""
+        return self.art237_clock_start > self.filed_on
+
+    @property
     def art237_eligible_on(self):
         """The day from which the applicant may apply to the higher court (CPL art. 237).
 
-        Six months (``ART237_MONTHS``) after filing, extended by the excluded days, moved off a
-        rest day. ``transfers.queries.art237_due`` computes the same day in SQL.
+        Six months (``ART237_MONTHS``) after the clock start (``art237_clock_start``), extended by
+        the excluded days, moved off a rest day. ``queries.Art237Undelayed`` computes the same day
+        in SQL.
         """
         end = periods.period_end(
-            self.filed_on, periods.Period(months=settings.ART237_MONTHS), shift_holiday=False
+            self.art237_clock_start, periods.Period(months=settings.ART237_MONTHS), shift_holiday=False
         ) + dt.timedelta(days=self.art237_excluded_days or 0)
         return periods.next_working_day(end)
 

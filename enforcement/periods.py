@@ -85,3 +85,18 @@ def period_end(event: dt.date, period: Period, *, shift_holiday: bool = True) ->
     else:
         end = add_months(event, period.months + 12 * period.years)
     return next_working_day(end) if shift_holiday else end
+
+
+def days_covered(after: dt.date, intervals) -> int:
+    """Days after ``after`` covered by the union of the intervals (both ends inclusive).
+
+    How much periods that do not count (art. 237 excluded periods) extend a period that runs from
+    ``after``: days on or before ``after`` are outside it, overlapping intervals count once.
+    """
+    total, reach = 0, after
+    for start, end in sorted(intervals):
+        start = max(start, reach + dt.timedelta(days=1))
+        if end >= start:
+            total += (end - start).days + 1
+            reach = end
+    return total

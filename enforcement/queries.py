@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from . import periods
 from .models import CaseParty, CasePartyRole, CaseStatus, EnforcementCase, User
-from .permissions import HANDLE_PERM, Action, cases_for
+from .permissions import HANDLE_PERM, Action, can, cases_for
 
 
 def _frozen_amount():
@@ -74,11 +74,37 @@ def my_open_cases(user) -> QuerySet:
 
 
 def case_detail(user, case_id) -> EnforcementCase:
-    """One case with parties, judges and timeline, through the policy (404 when hidden)."""
+    """One case with parties, judges, timeline, the property its art. 237 clock runs from and, when
+    suspended, why (``suspension``), through the policy (404 when hidden)."""
     from .permissions import get_case
 
-    queryset = _with_list_data(EnforcementCase.objects.all()).prefetch_related("events__actor")
-    return get_case(user, case_id, Action.VIEW, queryset=queryset)
+    queryset = _with_list_data(EnforcementCase.objects.select_related("art237_clock_clue__platform")).prefetch_related(
+        "events__actor"
+    )
+    case = get_case(user, case_id, Action.VIEW, queryset=queryset)
+    case.suspension = suspension_of(user, case)
+    return case
+
+
+def suspension_of(user, case: EnforcementCase) -> dict | None:
+    """Why a suspended case is suspended: the reason of the latest suspension on its timeline
+    (prefetched, newest first) and the transfer that suspended it (执转破), ``transfer_id`` only when
+    the user may see that transfer (view on the case it is about). None unless suspended."""
+    if case.status != CaseStatus.SUSPENDED:
+        return None
+    event = next((e for e in case.events.all() if e.kind == "suspend"), None)
+    if event is None:
+        return None
+    data = event.data or {}
+    transfer_id, about = data.get("transfer"), data.get("transfer_case")
+    visible = False
+    if transfer_id and about:
+        if about == case.pk:
+            visible = True
+        else:
+            other = EnforcementCase.objects.select_related("court").filter(pk=about).first()
+            visible = other is not None and can(user, Action.VIEW, other)
+    return {"reason": data.get("reason") or "", "at": event.at, "transfer_id": transfer_id if visible else None}
 
 
 def parties_of(case: EnforcementCase, role: str) -> list:
@@ -115,29 +141,32 @@ def art237_state(case: EnforcementCase, today: dt.date | None = None) -> str:
 
 
 class Art237Undelayed(Func):
-    """filed_on + ART237_MONTHS months (month ends clamped, as ``periods.add_months``) + the
-    excluded days: the art. 237 day before the holiday rule, computed by the database."""
+    """The clock start (``art237_clock_from``, or ``filed_on`` when null, as the model's
+    ``art237_clock_start``) + ART237_MONTHS months (month ends clamped, as ``periods.add_months``)
+    + the excluded days: the art. 237 day before the holiday rule, computed by the database."""
 
     output_field = DateField()
 
     def __init__(self, months: int):
-        super().__init__(F("filed_on"), F("art237_excluded_days"))
+        super().__init__(
+            Coalesce(F("art237_clock_from"), F("filed_on"), output_field=DateField()), F("art237_excluded_days")
+        )
         self.months = int(months)
 
     def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: months first, then days
-        filed, filed_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[0])
         days, days_params = compiler.compile(self.source_expressions[1])
         return (
-            f"(({filed} + make_interval(months => {self.months})) + ({days}) * interval '1 day')::date",
-            [*filed_params, *days_params],
+            f"(({start} + make_interval(months => {self.months})) + ({days}) * interval '1 day')::date",
+            [*start_params, *days_params],
         )
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        filed, filed_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[0])
         days, days_params = compiler.compile(self.source_expressions[1])
         m = self.months
-        clamped = f"min(date({filed}, '+{m} months'), date({filed}, 'start of month', '+{m + 1} months', '-1 day'))"
-        return f"date({clamped}, '+' || ({days}) || ' days')", [*filed_params, *filed_params, *days_params]
+        clamped = f"min(date({start}, '+{m} months'), date({start}, 'start of month', '+{m + 1} months', '-1 day'))"
+        return f"date({clamped}, '+' || ({days}) || ' days')", [*start_params, *start_params, *days_params]
 
 
 def last_working_day(today: dt.date) -> dt.date:

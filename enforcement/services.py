@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from . import audit
+from . import audit, periods
 from .models import (
     CaseDocument,
     CaseEvent,
@@ -359,6 +359,7 @@ def open_case(
         basis_issuing_court=basis_issuing_court.strip(),
         amount_due=amount,
         filed_on=filed_on,
+        art237_clock_from=filed_on,  # no clue yet: the general clock (see refresh_art237_clock)
         origin_case=origin_case,
         created_by=actor,
     )
@@ -485,12 +486,21 @@ def allowed_transitions(case: EnforcementCase) -> list[str]:
 
 @transaction.atomic
 def transition_case(
-    actor, case: EnforcementCase, to_status: str, *, closing_method: str = "", reason: str = "", _system=False
+    actor,
+    case: EnforcementCase,
+    to_status: str,
+    *,
+    closing_method: str = "",
+    reason: str = "",
+    _system=False,
+    event_data: dict | None = None,
 ) -> EnforcementCase:
     """Move a case along the transition table, writing the timeline and the audit entry.
 
     ``_system=True`` is for services that decided with their own authority (a transfer closes the
     original case as 销案, 执转破 suspends other courts' cases): no handle right is checked.
+    ``event_data`` goes with the timeline entry (a transfer names itself: ``transfer``, and the
+    case it is about: ``transfer_case``, so the case page can link to it).
     """
     case = _lock(case)
     if not _system:
@@ -531,7 +541,7 @@ def transition_case(
     message = _("状态：%(frm)s → %(to)s") % {"frm": CaseStatus(frm).label, "to": CaseStatus(to_status).label}
     if closing_method:
         message += f"（{ClosingMethod(closing_method).label}）"
-    add_event(case, actor, TRANSITIONS[(frm, to_status)], message, reason=reason)
+    add_event(case, actor, TRANSITIONS[(frm, to_status)], message, **(event_data or {}), reason=reason)
     audit.record(
         actor,
         "case.transition",
@@ -580,34 +590,82 @@ def resume_case(actor, case: EnforcementCase, *, reason: str = "") -> Enforcemen
 
 
 # --------------------------------------------------------------------------------------------
+# the art. 237 clock
+# --------------------------------------------------------------------------------------------
+
+
+def refresh_art237_clock(case: EnforcementCase) -> EnforcementCase:
+    """Recompute where the art. 237 six months of ``case`` run from; the one writer of
+    ``art237_clock_from`` and ``art237_clock_clue``.
+
+    Per property not yet enforced (a clue pending, verified or under a measure): six months from
+    receiving the application when the respondent had it then, from the day it was found when found
+    later. The case may be taken to the higher court once the earliest of these has run, so the
+    clock starts at the earliest max(filed_on, received_on) over those clues; without any, at
+    filing (the statute's general clock). When the start moves, the excluded days are counted again
+    from the new start (only excluded periods after it extend it).
+
+    Call it inside the transaction of every service that creates a clue or moves one into or out of
+    those statuses. The case row is locked first, so two clue changes on one case are applied one
+    after the other and the second sees the first. Returns ``case`` with the fields updated.
+    """
+    from clues.models import ClueStatus, PropertyClue  # clues builds on enforcement, not the reverse
+
+    # clues of property not yet enforced to completion keep the clock running
+    running = (ClueStatus.PENDING, ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE)
+    current = (
+        EnforcementCase.objects.select_for_update(of=("self",))
+        .values("filed_on", "art237_clock_from", "art237_clock_clue_id")
+        .get(pk=case.pk)
+    )
+    filed_on = current["filed_on"]
+    first = (
+        PropertyClue.objects.filter(case_id=case.pk, status__in=running)
+        .order_by("received_on", "pk")
+        .values_list("pk", "received_on")
+        .first()
+    )
+    if first is not None and first[1] > filed_on:
+        start, clue_id = first[1], first[0]
+    else:
+        start, clue_id = filed_on, None
+    changes = {"art237_clock_from": start, "art237_clock_clue_id": clue_id}
+    if (current["art237_clock_from"], current["art237_clock_clue_id"]) != (start, clue_id):
+        if (current["art237_clock_from"] or filed_on) != start:
+            # transfers.Art237ExcludedPeriod, through its reverse accessor
+            intervals = case.art237_exclusions.values_list("started_on", "ended_on")
+            changes["art237_excluded_days"] = periods.days_covered(start, intervals)
+        EnforcementCase.objects.filter(pk=case.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(case, field, value)  # a changed clue id drops a cached ``art237_clock_clue``
+    return case
+
+
+# --------------------------------------------------------------------------------------------
 # documents and file reads
 # --------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def add_document(actor, case: EnforcementCase, *, doc_type: str, title: str, upload) -> CaseDocument:
-    """Add a document to the case file, checking its type and size and fixing its SHA-256."""
-    case = _lock(case)
-    require(actor, Action.HANDLE, case)
-    errors: dict[str, list[str]] = {}
-    if doc_type not in DocumentType.values:
-        errors["doc_type"] = [_("材料类型无效")]
-    if not (title or "").strip():
-        errors["title"] = [_("标题不能为空")]
+# At most this many files are added to the case file in one go (``add_documents``).
+MAX_FILES_PER_UPLOAD = 10
+
+
+def upload_errors(upload) -> list[str]:
+    """What is wrong with a file for the case file (allowed type by extension, size, empty)."""
     if upload is None:
-        errors["file"] = [_("请选择要上传的文件")]
-    else:
-        extension = PurePath(upload.name).suffix.lower().lstrip(".")
-        if extension not in settings.CASE_DOCUMENT_ALLOWED_EXTENSIONS:
-            errors["file"] = [
-                _("文件类型不允许，仅限：%(types)s") % {"types": "、".join(settings.CASE_DOCUMENT_ALLOWED_EXTENSIONS)}
-            ]
-        elif upload.size > settings.CASE_DOCUMENT_MAX_BYTES:
-            errors["file"] = [_("文件大小不能超过 %(size)s") % {"size": size_text(settings.CASE_DOCUMENT_MAX_BYTES)}]
-        elif upload.size == 0:
-            errors["file"] = [_("文件为空")]
-    if errors:
-        raise ValidationError(errors)
+        return [_("请选择要上传的文件")]
+    extension = PurePath(upload.name).suffix.lower().lstrip(".")
+    if extension not in settings.CASE_DOCUMENT_ALLOWED_EXTENSIONS:
+        return [_("文件类型不允许，仅限：%(types)s") % {"types": "、".join(settings.CASE_DOCUMENT_ALLOWED_EXTENSIONS)}]
+    if upload.size > settings.CASE_DOCUMENT_MAX_BYTES:
+        return [_("文件大小不能超过 %(size)s") % {"size": size_text(settings.CASE_DOCUMENT_MAX_BYTES)}]
+    if upload.size == 0:
+        return [_("文件为空")]
+    return []
+
+
+def _store_document(actor, case: EnforcementCase, *, doc_type: str, title: str, upload) -> CaseDocument:
+    """Write a checked file to storage and the case file, with its SHA-256, event and audit entry."""
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -627,6 +685,62 @@ def add_document(actor, case: EnforcementCase, *, doc_type: str, title: str, upl
     add_event(case, actor, "document", _("上传案卷材料：%(title)s") % {"title": document.title}, document=document.pk)
     audit.record(actor, "document.add", document, case=case, payload={"sha256": document.sha256, "size": document.size})
     return document
+
+
+@transaction.atomic
+def add_document(actor, case: EnforcementCase, *, doc_type: str, title: str, upload) -> CaseDocument:
+    """Add a document to the case file, checking its type and size and fixing its SHA-256."""
+    case = _lock(case)
+    require(actor, Action.HANDLE, case)
+    errors: dict[str, list[str]] = {}
+    if doc_type not in DocumentType.values:
+        errors["doc_type"] = [_("材料类型无效")]
+    if not (title or "").strip():
+        errors["title"] = [_("标题不能为空")]
+    file_errors = upload_errors(upload)
+    if file_errors:
+        errors["file"] = file_errors
+    if errors:
+        raise ValidationError(errors)
+    return _store_document(actor, case, doc_type=doc_type, title=title, upload=upload)
+
+
+def documents_errors(uploads, *, field: str = "files") -> dict[str, list[str]]:
+    """``upload_errors`` for several files at once, each message naming the file, under ``field``."""
+    uploads = [upload for upload in uploads or () if upload is not None]
+    if len(uploads) > MAX_FILES_PER_UPLOAD:
+        return {field: [_("一次最多上传 %(n)d 个文件") % {"n": MAX_FILES_PER_UPLOAD}]}
+    messages = [
+        _("%(name)s：%(error)s") % {"name": PurePath(upload.name).name, "error": error}
+        for upload in uploads
+        for error in upload_errors(upload)
+    ]
+    return {field: messages} if messages else {}
+
+
+@transaction.atomic
+def add_documents(actor, case: EnforcementCase, *, doc_type: str, uploads, field: str = "files") -> list[CaseDocument]:
+    """Add several files to the case file, each titled by its file name: all or none. Every file is
+    checked before any is written; if writing one fails, the files already written are removed
+    (the rows go with the transaction)."""
+    case = _lock(case)
+    require(actor, Action.HANDLE, case)
+    if doc_type not in DocumentType.values:
+        raise ValidationError({"doc_type": [_("材料类型无效")]})
+    uploads = [upload for upload in uploads or () if upload is not None]
+    errors = documents_errors(uploads, field=field)
+    if errors:
+        raise ValidationError(errors)
+    stored: list[CaseDocument] = []
+    try:
+        for upload in uploads:
+            title = (PurePath(upload.name).stem or PurePath(upload.name).name)[:200]
+            stored.append(_store_document(actor, case, doc_type=doc_type, title=title, upload=upload))
+    except BaseException:
+        for document in stored:
+            document.file.delete(save=False)
+        raise
+    return stored
 
 
 def record_file_read(actor, case: EnforcementCase, what: str, obj=None) -> None:

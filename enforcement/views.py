@@ -99,8 +99,15 @@ def home(request):
 
 @case_worker_required
 def workbench(request):
+    from transfers.queries import notifications_for  # transfers builds on enforcement
+
     page = page_of(request, queries.my_open_cases(request.user))
-    context = {"page": page, "today": timezone.localdate(), **workbench_panels(request.user)}
+    context = {
+        "page": page,
+        "today": timezone.localdate(),
+        "court_notifications": list(notifications_for(request.user)),
+        **workbench_panels(request.user),
+    }
     return render(request, "enforcement/workbench.html", context)
 
 

@@ -96,8 +96,33 @@ class MaterialsForm(forms.Form):
     description = forms.CharField(label=_("所缺材料"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name; the rules on each file (type, size, empty) are the document
+    service's, so the field only collects them."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        return [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+
+
 class SupplyForm(forms.Form):
+    """补充材料: a note and the files supplied (into the original case's file)."""
+
     note = forms.CharField(label=_("补充说明"), required=False)
+    files = MultipleFileField(label=_("材料文件"), required=False)
+
+    def __init__(self, *args, material_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.material_id = material_id
 
 
 class ConcludeForm(forms.Form):

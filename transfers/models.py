@@ -1,6 +1,7 @@
 """Cross-enforcement transfers (交叉执行): the transfer and its state machine, the art. 237 excluded
 periods, configurable triggers per high court, the handover record, material requests, progress
-reports, reminders, referral-to-bankruptcy steps and file-access grants.
+reports, reminders, referral-to-bankruptcy steps, notifications to other courts and file-access
+grants.
 
 Models hold data and constraints. Every state change lives in ``services.py``; who may do what
 lives in ``enforcement.permissions``.
@@ -331,6 +332,10 @@ class MaterialRequest(models.Model):
     )
     supplied_at = models.DateTimeField(null=True, blank=True)
     supply_note = models.TextField(_("补充说明"), blank=True)
+    # The files supplied, stored in the original case's file (案卷材料) through the document service.
+    documents = models.ManyToManyField(
+        "enforcement.CaseDocument", verbose_name=_("补充的材料"), blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["requested_at", "id"]
@@ -393,6 +398,59 @@ class MeasureReleaseMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id}:{self.measure_id}"
+
+
+# --------------------------------------------------------------------------------------------
+# notifications to other courts
+# --------------------------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    BANKRUPTCY_REFERRAL = "bankruptcy_referral", _("移送破产审查")
+
+
+class CourtNotification(models.Model):
+    """A notice to a court about one of its cases from a transfer decided elsewhere (执转破: every
+    other court holding a case against the respondent). Shown on the workbench of the court's
+    bureau heads and of the case's judges until one of them acknowledges it."""
+
+    court = models.ForeignKey("enforcement.Court", verbose_name=_("法院"), on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        "enforcement.EnforcementCase",
+        verbose_name=_("案件"),
+        on_delete=models.PROTECT,
+        related_name="court_notifications",
+    )
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=24, choices=NotificationKind.choices)
+    text = models.CharField(_("内容"), max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("法院通知")
+        verbose_name_plural = _("法院通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["court", "acknowledged_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "case", "kind"], name="court_notification_unique"),
+            models.CheckConstraint(
+                name="court_notification_acknowledged_by",
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.court_id}/{self.case_id}: {self.get_kind_display()}"
 
 
 # --------------------------------------------------------------------------------------------

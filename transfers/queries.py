@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
+from clues.services import clue_label
 from enforcement import periods
 from enforcement.models import CaseEvent, CaseParty, CasePartyRole, CaseStatus, Court, CourtLevel, EnforcementCase, Role
 from enforcement.permissions import Action, cases_for, sees_no_cases
@@ -42,8 +43,10 @@ from enforcement.queries import Art237Undelayed, last_working_day
 
 from .models import (
     ACTIVE_STATES,
+    CourtNotification,
     FileAccessGrant,
     GrantState,
+    Mode,
     ProgressReport,
     Transfer,
     TransferCase,
@@ -198,27 +201,42 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
     )
     if reason in REASONS:
         queryset = queryset.filter(**{f"r_{reason}": True})
-    queryset = queryset.select_related("court").prefetch_related(
+    queryset = queryset.select_related("court", "art237_clock_clue__platform").prefetch_related(
         Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id"))
     )
     return queryset.order_by(*SORTS.get(sort, SORTS["art237"]))
+
+
+def art237_basis(case: EnforcementCase) -> str:
+    """What the art. 237 clock of ``case`` runs from, in plain Chinese: filing, or the property
+    found later (named as on the timeline: kind and platform, never the account)."""
+    if case.art237_clock_later:
+        clue = case.art237_clock_clue
+        what = clue_label(clue) if clue is not None else _("执行中发现的财产")
+        return _("执行中发现财产“%(what)s”之日（%(date)s）") % {
+            "what": what,
+            "date": case.art237_clock_start.isoformat(),
+        }
+    return _("立案之日（%(date)s）") % {"date": case.art237_clock_start.isoformat()}
+
+
+def art237_text(case: EnforcementCase) -> str:
+    """The art. 237 reason of an eligible case: where the six months run from, the excluded days
+    and the day the applicant may apply."""
+    extra = _("（已扣除不计入期间 %(d)d 日）") % {"d": case.art237_excluded_days} if case.art237_excluded_days else ""
+    return _("自%(basis)s起满%(m)d个月%(extra)s尚未执行完毕，自 %(date)s 起申请执行人可向上一级法院申请") % {
+        "basis": art237_basis(case),
+        "m": settings.ART237_MONTHS,
+        "extra": extra,
+        "date": case.art237_eligible_on.isoformat(),
+    }
 
 
 def reasons_of(case: EnforcementCase) -> list[dict]:
     """The reasons of an eligible case, in plain Chinese (from its annotations)."""
     out = []
     if case.r_art237:
-        extra = (
-            _("（已扣除不计入期间 %(d)d 日）") % {"d": case.art237_excluded_days} if case.art237_excluded_days else ""
-        )
-        out.append(
-            {
-                "code": "art237",
-                "label": str(REASONS["art237"]),
-                "text": _("立案已满%(m)d个月%(extra)s尚未执行完毕，自 %(date)s 起申请执行人可向上一级法院申请")
-                % {"m": settings.ART237_MONTHS, "extra": extra, "date": case.art237_eligible_on.isoformat()},
-            }
-        )
+        out.append({"code": "art237", "label": str(REASONS["art237"]), "text": art237_text(case)})
     if case.r_same_respondent:
         out.append(
             {
@@ -288,17 +306,41 @@ def transfers_for(user, *, state: str = "", role: str = "") -> QuerySet:
 
 
 def transfer_detail(user, transfer_id) -> Transfer:
-    """One transfer through the policy on its case (404 when the case is hidden)."""
+    """One transfer through the policy on its case (404 when the case is hidden), with the files
+    supplied for its material requests, ``may_read_file`` (may the user open them: view_file on the
+    case) and, for 执转破, the courts notified (``court_notifications``)."""
     from django.http import Http404
 
-    from enforcement.permissions import require
+    from enforcement.permissions import can, require
 
+    queryset = _with_detail(Transfer.objects.all()).prefetch_related("material_requests__documents")
     try:
-        transfer = _with_detail(Transfer.objects.all()).get(pk=int(transfer_id))
+        transfer = queryset.get(pk=int(transfer_id))
     except (Transfer.DoesNotExist, TypeError, ValueError):
         raise Http404(_("交叉执行不存在")) from None
     require(user, Action.VIEW, transfer.case)
+    transfer.may_read_file = can(user, Action.VIEW_FILE, transfer.case)
+    transfer.court_notifications = (
+        list(
+            CourtNotification.objects.filter(transfer=transfer)
+            .select_related("court", "case", "acknowledged_by")
+            .order_by("court__path", "case_id")
+        )
+        if transfer.mode == Mode.BANKRUPTCY
+        else []
+    )
     return transfer
+
+
+def notifications_for(user) -> QuerySet:
+    """Unacknowledged notifications the user's workbench shows: all of the user's court for its
+    bureau heads, those on cases the user handles for judges. One query."""
+    if sees_no_cases(user):
+        return CourtNotification.objects.none()
+    queryset = CourtNotification.objects.filter(court_id=user.court_id, acknowledged_at__isnull=True)
+    if not user.has_role(Role.BUREAU_HEAD):
+        queryset = queryset.filter(case__in=cases_for(user, Action.HANDLE).values("pk"))
+    return queryset.select_related("case", "transfer__original_court").order_by("-created_at", "-pk")
 
 
 def file_grants_for(user) -> QuerySet:

@@ -31,12 +31,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max, Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from clues.models import Measure, MeasureStatus, PropertyClue
-from enforcement import audit
+from enforcement import audit, periods
 from enforcement.models import (
     CaseDocument,
     CaseEvent,
@@ -47,16 +48,19 @@ from enforcement.models import (
     ClosingMethod,
     Court,
     CourtLevel,
+    DocumentType,
     EnforcementCase,
     PartyKind,
     Role,
     User,
 )
 from enforcement.periods import Period, period_end
-from enforcement.permissions import HANDLE_PERM, VIEW_FILE_PERM, Action, can, get_case, require
+from enforcement.permissions import HANDLE_PERM, VIEW_FILE_PERM, Action, can, get_case, require, sees_no_cases
 from enforcement.services import (
+    add_documents,
     add_event,
     assigned_judges,
+    documents_errors,
     next_case_sequence,
     open_case,
     require_role,
@@ -72,6 +76,7 @@ from .models import (
     Art237ExcludedPeriod,
     BankruptcyStep,
     BankruptcyStepKind,
+    CourtNotification,
     ExcludedKind,
     FileAccessGrant,
     GrantState,
@@ -79,6 +84,7 @@ from .models import (
     MaterialRequest,
     MeasureReleaseMark,
     Mode,
+    NotificationKind,
     ProgressReport,
     ReminderKind,
     State,
@@ -212,15 +218,9 @@ def _system_transition(actor, case: EnforcementCase, to_status: str, **kwargs) -
 
 
 def excluded_days(case: EnforcementCase, intervals: Iterable[tuple[dt.date, dt.date]]) -> int:
-    """Days covered by the union of the intervals, counted from the day after filing."""
-    first = case.filed_on + dt.timedelta(days=1)
-    total, reach = 0, first - dt.timedelta(days=1)
-    for start, end in sorted(intervals):
-        start = max(start, reach + dt.timedelta(days=1), first)
-        if end >= start:
-            total += (end - start).days + 1
-            reach = end
-    return total
+    """Days covered by the union of the intervals, counted from the day after the clock start
+    (filing, or the day a property found later was found: ``art237_clock_start``)."""
+    return periods.days_covered(case.art237_clock_start, intervals)
 
 
 @transaction.atomic
@@ -1105,8 +1105,12 @@ def request_materials(actor, transfer, *, description: str) -> MaterialRequest:
 
 
 @transaction.atomic
-def supply_materials(actor, request, *, note: str) -> MaterialRequest:
-    """The original court's bureau head records that the missing materials were supplied."""
+def supply_materials(actor, request, *, note: str, files=()) -> MaterialRequest:
+    """The original court's bureau head supplies the missing materials: a note and, optionally,
+    files. The files go into the original case's file (案卷材料, through the document service: the
+    same type and size rules, SHA-256, audit) linked to the request, where the receiving court reads
+    them (each read audited as any read of the file from outside the handling court). All or none:
+    a bad file refuses the whole supply."""
     request = (
         MaterialRequest.objects.select_for_update(of=("self",)).select_related("transfer__case").get(pk=_pk(request))
     )
@@ -1115,14 +1119,30 @@ def supply_materials(actor, request, *, note: str) -> MaterialRequest:
     if not (actor.has_role(Role.BUREAU_HEAD) and actor.court_id == transfer.original_court_id):
         raise PermissionDenied(_("只有原执行法院的执行局长可以补充材料"))
     note = (note or "").strip()
+    files = [f for f in files or () if f is not None]
     if request.supplied_at:
         raise ValidationError({"state": [_("该材料已补充")]})
+    errors: dict[str, list[str]] = {}
     if not note:
-        raise ValidationError({"note": [_("请说明补充的材料")]})
+        errors["note"] = [_("请说明补充的材料")]
+    errors.update(documents_errors(files, field="files"))
+    if errors:
+        raise ValidationError(errors)
+    documents = add_documents(actor, transfer.case, doc_type=DocumentType.OTHER, uploads=files) if files else []
     request.supplied_at, request.supplied_by, request.supply_note = timezone.now(), actor, note
     request.save(update_fields=["supplied_at", "supplied_by", "supply_note"])
-    _note(transfer.case, actor, "materials_supplied", _("已补充材料：%(n)s") % {"n": note[:400]})
-    audit.record(actor, "transfer.materials_supply", request, case=transfer.case, payload={"note": note})
+    request.documents.set(documents)
+    message = _("已补充材料：%(n)s") % {"n": note[:400]}
+    if documents:
+        message = _("已补充材料：%(n)s（附 %(k)d 个文件）") % {"n": note[:380], "k": len(documents)}
+    _note(transfer.case, actor, "materials_supplied", message, documents=[d.pk for d in documents])
+    audit.record(
+        actor,
+        "transfer.materials_supply",
+        request,
+        case=transfer.case,
+        payload={"note": note, "documents": [{"id": d.pk, "sha256": d.sha256} for d in documents]},
+    )
     return request
 
 
@@ -1173,7 +1193,8 @@ def record_bankruptcy_step(actor, transfer, *, kind: str, note: str) -> Bankrupt
 
 def _refer_to_bankruptcy(actor, transfer: Transfer) -> None:
     """On the decision: every open case against the respondent (same USCC) is suspended and
-    joins the transfer; the handover lists (property, measures, distributed money, debts) are fixed."""
+    joins the transfer; the handover lists (property, measures, distributed money, debts) are fixed;
+    every other court holding such a case gets a notification per case (``CourtNotification``)."""
     respondent = _entity_respondent(transfer.case)
     cases = list(
         EnforcementCase.objects.select_related("court")
@@ -1193,8 +1214,9 @@ def _refer_to_bankruptcy(actor, transfer: Transfer) -> None:
                 actor,
                 case,
                 CaseStatus.SUSPENDED,
-                reason=_("被执行人%(name)s移送破产审查（%(n)s）")
-                % {"name": respondent.name, "n": transfer.decision_number},
+                reason=_("%(court)s已将被执行人%(name)s移送破产审查（%(n)s）")
+                % {"court": transfer.original_court.name, "name": respondent.name, "n": transfer.decision_number},
+                event_data={"transfer": transfer.pk, "transfer_case": transfer.case_id},
             )
             suspended = True
         if case.pk in linked:
@@ -1202,14 +1224,13 @@ def _refer_to_bankruptcy(actor, transfer: Transfer) -> None:
         else:
             TransferCase.objects.create(transfer=transfer, case=case, suspended_by_transfer=suspended)
         if case.court_id != transfer.original_court_id:
-            _note(
-                case,
-                actor,
-                "bankruptcy_notice",
-                _("%(court)s已将被执行人%(name)s移送破产审查，本案中止执行")
-                % {"court": transfer.original_court.name, "name": respondent.name},
-                transfer=transfer.pk,
-            )
+            text = _("%(court)s已将被执行人%(name)s移送破产审查（%(n)s），本案中止执行") % {
+                "court": transfer.original_court.name,
+                "name": respondent.name,
+                "n": transfer.decision_number,
+            }
+            _note(case, actor, "bankruptcy_notice", text, transfer=transfer.pk)
+            _notify(actor, transfer, case, NotificationKind.BANKRUPTCY_REFERRAL, text)
         _handover(
             transfer,
             case,
@@ -1218,6 +1239,75 @@ def _refer_to_bankruptcy(actor, transfer: Transfer) -> None:
             debt=str(case.amount_outstanding),
             suspended=suspended,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# notifications to other courts
+# --------------------------------------------------------------------------------------------
+
+
+def _notify(actor, transfer: Transfer, case: EnforcementCase, kind: str, text: str) -> CourtNotification:
+    """A notification to the court of ``case`` (in the caller's transaction), audited on the case."""
+    notification = CourtNotification.objects.create(
+        court_id=case.court_id, case=case, transfer=transfer, kind=kind, text=str(text)[:500]
+    )
+    audit.record(
+        actor,
+        "transfer.court_notified",
+        notification,
+        case=case,
+        payload={"transfer": transfer.pk, "court": case.court_id, "kind": kind, "text": notification.text},
+    )
+    return notification
+
+
+def may_acknowledge(user, notification: CourtNotification) -> bool:
+    """Users of the notified court who may view the case (its bureau heads and judges)."""
+    return user.court_id == notification.court_id and can(user, Action.VIEW, notification.case)
+
+
+@transaction.atomic
+def acknowledge_notification(actor, notification) -> CourtNotification:
+    """A user of the notified court confirms having read the notification (once). 404 for anybody
+    else: another court's users may not know the notification exists."""
+    notification = (
+        CourtNotification.objects.select_for_update(of=("self",))
+        .select_related("case__court", "acknowledged_by")
+        .filter(pk=_pk(notification))
+        .first()
+    )
+    if notification is None or sees_no_cases(actor) or not may_acknowledge(actor, notification):
+        raise Http404(_("通知不存在"))
+    if notification.acknowledged_at:
+        raise ValidationError(
+            {
+                "state": [
+                    _("该通知已于 %(at)s 由%(name)s确认")
+                    % {
+                        "at": timezone.localtime(notification.acknowledged_at).strftime("%Y-%m-%d %H:%M"),
+                        "name": notification.acknowledged_by,
+                    }
+                ]
+            }
+        )
+    notification.acknowledged_at, notification.acknowledged_by = timezone.now(), actor
+    notification.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    _note(
+        notification.case,
+        actor,
+        "notification_acknowledged",
+        _("已确认通知：%(kind)s") % {"kind": notification.get_kind_display()},
+        notification=notification.pk,
+        transfer=notification.transfer_id,
+    )
+    audit.record(
+        actor,
+        "transfer.notification_ack",
+        notification,
+        case=notification.case,
+        payload={"transfer": notification.transfer_id, "kind": notification.kind},
+    )
+    return notification
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,3 +70,15 @@ def test_period_counts_in_one_unit_and_not_negative():
         Period(days=1, months=1)
     with pytest.raises(ValueError):
         Period(days=-1)
+
+
+def test_days_covered_counts_the_union_after_the_start():
+    from enforcement.periods import days_covered
+
+    start = D(2025, 3, 10)
+    assert days_covered(start, []) == 0
+    assert days_covered(start, [(D(2025, 4, 1), D(2025, 4, 10))]) == 10
+    # overlapping intervals count once; days on or before the start do not count
+    assert days_covered(start, [(D(2025, 4, 5), D(2025, 4, 16)), (D(2025, 4, 1), D(2025, 4, 10))]) == 16
+    assert days_covered(start, [(D(2025, 3, 1), D(2025, 3, 12))]) == 2
+    assert days_covered(start, [(D(2025, 2, 1), D(2025, 3, 10))]) == 0

@@ -216,3 +216,50 @@ def test_eligible_list_issues_a_constant_number_of_queries(people):
         return len(captured)
 
     assert count(5) == count(30)
+
+
+def test_eligible_list_reasons_and_api_follow_the_property_found_later(people):
+    """The clock runs from a property found after filing: the list (SQL), the model, the reasons
+    text and the API agree, and disposing of the property moves the clock back to filing."""
+    from clues import services as clue_services
+    from enforcement.periods import add_months
+
+    today = timezone.localdate()
+    moved = EnforcementCaseFactory(court=people.courts.yuhu, judges=[people.assigned], filed_on=add_months(today, -7))
+    later = EnforcementCaseFactory(court=people.courts.yuhu, judges=[people.assigned], filed_on=add_months(today, -10))
+    assert _eligible_ids(people.supervisor) == {moved.pk, later.pk}
+    found = add_clue(
+        people.assigned,
+        moved,
+        account="房产-1",
+        category="traditional",
+        kind="real_estate",
+        received_on=add_months(today, -2),
+    )
+    add_clue(
+        people.assigned,
+        later,
+        account="房产-2",
+        category="traditional",
+        kind="real_estate",
+        received_on=add_months(today, -8),
+    )
+    rows = {c.pk: c for c in queries.eligible_cases(people.supervisor)}
+    assert set(rows) == {later.pk}
+    for case in EnforcementCase.objects.filter(pk__in=[moved.pk, later.pk]):
+        assert (case.pk in rows) == (case.art237_eligible_on <= today)
+    row = rows[later.pk]
+    start = add_months(today, -8).isoformat()
+    [text] = [r["text"] for r in queries.reasons_of(row) if r["code"] == "art237"]
+    assert f"自执行中发现财产“不动产”之日（{start}）起满6个月" in text
+    assert row.art237_eligible_on.isoformat() in text
+    body = client_for(people.supervisor).get("/api/v1/transfers/eligible/").json()
+    [api_row] = body["results"]
+    assert api_row["art237_eligible_on"] == row.art237_eligible_on.isoformat()
+    assert api_row["reasons"][0]["text"] == text
+    # the property found later turns out not to exist: six months from filing again, eligible
+    clue_services.invalidate_clue(people.assigned, found, reason="查无此房产")
+    rows = {c.pk: c for c in queries.eligible_cases(people.supervisor)}
+    assert set(rows) == {moved.pk, later.pk}
+    [text] = [r["text"] for r in queries.reasons_of(rows[moved.pk]) if r["code"] == "art237"]
+    assert f"自立案之日（{moved.filed_on.isoformat()}）起满6个月" in text

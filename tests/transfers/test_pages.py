@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from enforcement import periods
 from enforcement.models import AuditEntry, CaseEvent, CaseUserObjectPermission, EnforcementCase, Role
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
 from tests.transfers.conftest import document
@@ -242,7 +243,7 @@ def test_eligible_list_shows_reasons_and_the_start_action(client, cast, world):
     html = client.get(reverse("transfer_eligible")).content.decode()
     fresh = world["fresh"]
     assert fresh.number in html
-    assert "237条" in html and "立案已满6个月" in html
+    assert "237条" in html and f"自立案之日（{fresh.filed_on.isoformat()}）起满6个月" in html
     assert reverse("transfer_create", args=[fresh.pk]) in html
     # a case with a running transfer links to it instead
     assert reverse("transfer_detail", args=[world["approved"].pk]) in html
@@ -813,11 +814,12 @@ def test_excluded_periods_move_the_art237_date(client, cast, world):
     html = response.content.decode()
     assert "不计入期间的类型须为" in html and "请填写起始日" in html and "请填写截止日" in html
     assert more_counts() == before
-    old_date = case.art237_eligible_on
     response = client.post(reverse("excluded_period_create", args=[case.pk]), excluded_data(case))
     assert response.status_code == 302
     case.refresh_from_db()
-    assert case.art237_eligible_on == old_date + dt.timedelta(days=31)
+    # 31 days later than without the period (then the holiday rule, which the old day may have had)
+    raw = periods.add_months(case.filed_on, 6) + dt.timedelta(days=31)
+    assert case.art237_excluded_days == 31 and case.art237_eligible_on == periods.next_working_day(raw)
     html = client.get(url).content.decode()
     assert "公告期间" in html and "公告送达" in html and case.art237_eligible_on.strftime("%Y-%m-%d") in html
 
