@@ -29,6 +29,8 @@ class ClueInputSerializer(serializers.Serializer):
 class ClueSerializer(serializers.ModelSerializer):
     platform = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     respondent_name = serializers.CharField(source="respondent.name", read_only=True)
+    # a decimal string, or MASK for personal data the user may not read (see to_representation)
+    estimated_value = serializers.CharField(read_only=True, allow_null=True, help_text=f"yuan, or {MASK}")
     overdue = serializers.SerializerMethodField()
     other_courts = serializers.SerializerMethodField()
 

@@ -61,6 +61,7 @@ from transfers.models import (
 RESPONDENT_NAME = "雨湖被执行人甲"
 RESPONDENT_USCC = "91430302MA4R8XYZ1B"
 CLUE_ACCOUNT = "yuhu-secret-account-0001"
+DATA_ACCOUNT = "yuhu-user-data-0002"
 DOCUMENT_TITLE = "雨湖执行依据副本"
 
 
@@ -132,6 +133,9 @@ def build() -> World:
     case.save(update_fields=["amount_due"])
     clue = add_clue(cast.assigned, case, platform=taobao, account=CLUE_ACCOUNT)
     freeze = add_measure(cast.assigned, case, clue)
+    add_clue(
+        cast.assigned, case, category="data", kind="user_data", account=DATA_ACCOUNT, estimated_value="3000.00"
+    )  # personal data: masked for those who may not read the case file
     pigs = add_clue(cast.assigned, case, category="traditional", kind="livestock", account="生猪40头")
     live = add_measure(cast.assigned, case, pigs, kind="live_seizure")
     visit = clue_services.schedule_visit(cast.assigned, live, scheduled_on=dt.date.today())
@@ -216,7 +220,7 @@ def build() -> World:
         "evidence": [document.pk],
     }
     tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
-    markers = [case.number, moved.number, RESPONDENT_NAME, RESPONDENT_USCC, CLUE_ACCOUNT, DOCUMENT_TITLE]
+    markers = [case.number, moved.number, RESPONDENT_NAME, RESPONDENT_USCC, CLUE_ACCOUNT, DATA_ACCOUNT, DOCUMENT_TITLE]
     world = World(cast=cast, tokens=tokens, ids=ids, refs=refs, markers=markers)
     world.baseline = fingerprint(courts.yuhu)
     return world

@@ -20,6 +20,7 @@ every example starts from the same rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import zlib
@@ -234,3 +235,43 @@ def test_an_api_url_that_matches_no_route_answers_json_404(world):
     assert set(response.json()) == {"detail"}
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_another_court_gets_404_before_its_body_is_read(world):
+    """A 400 listing the body's errors would tell another court that the row exists."""
+    client = APIClient()
+    client.force_authenticate(world.cast.outsider)
+    junk = {"reason": ["x"], "note": {"a": 1}, "days": "many"}
+    for prefix in ("/api/v1/transfers/{id}/reject/", "/api/v1/transfer-materials/{id}/supply/"):
+        url = prefix.format(id=world.ids[prefix.split("{")[0] + "{id}"])
+        assert client.post(url, junk, format="json").status_code == 404, url
+    grant = world.ids["/api/v1/file-access/{id}"]
+    for action in ("approve", "refuse", "revoke"):
+        url = f"/api/v1/file-access/{grant}/{action}/"
+        assert client.post(url, junk, format="json").status_code == 404, url
+
+
+def test_a_visit_count_or_condition_too_large_for_its_column_is_a_400(world):
+    client = APIClient()
+    client.force_authenticate(world.cast.assigned)
+    url = f"/api/v1/visits/{world.ids['/api/v1/visits/{id}']}/record/"
+    today = dt.date.today().isoformat()
+    answer = client.post(url, {"visited_on": today, "count": 263642452327, "condition": "x" * 256}, format="json")
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"count", "condition"}
+
+
+def test_the_schema_documents_what_the_fuzzer_found():
+    client = APIClient()
+    paths = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    assert "201" in paths["/api/v1/measures/{id}/renew/"]["post"]["responses"]
+    assert "201" in paths["/api/v1/cases/{case_id}/notices/"]["post"]["responses"]
+    assert "201" in paths["/api/v1/transfers/{id}/reports/"]["post"]["responses"]
+    assert "415" in paths["/api/v1/auth/token/"]["post"]["responses"]
+    assert "404" in paths["/api/v1/transfers/"]["post"]["responses"]
+    listed = paths["/api/v1/connectors/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["$ref"].endswith("/PaginatedConnectorList")
+    clue = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]["Clue"]
+    assert "pattern" not in clue["properties"]["estimated_value"]  # masked personal data reads "***"
+    download = paths["/api/v1/cases/{id}/documents/{doc_id}/download/"]["get"]["responses"]["200"]["content"]
+    assert set(download) == {"*/*"}
