@@ -7,9 +7,9 @@ Options (environment in brackets): ``--cases`` [BENCH_SCALE_CASES, 10000]; ``--d
 default ``bench_scale`` for 1,000,000 cases, ``bench_scale_<n>`` for other sizes, never the
 notice benchmark's database]; ``--reuse`` skips generation when the database already holds that
 size; ``--requests`` [BENCH_SCALE_REQUESTS, 50] timed requests per page after ``--warmup`` (5);
-``--generate-only``; ``--proposed-indexes`` also measures with the index changes proposed for
-enforcement/ and transfers/ (bench/proposals.py) created in the bench database only, and drops
-them again afterwards.
+``--generate-only``; ``--proposed`` measures a second time with the changes proposed for
+enforcement/ (bench/proposals.py: query rewrites patched into this process, indexes created in
+the bench database only and dropped again afterwards).
 
 The pages are requested in-process with Django's test Client (``force_login``) against the bench
 database, so the figures are server time (middleware, view, queries, template), without network
@@ -66,8 +66,11 @@ def parse_args(argv=None):
     parser.add_argument("--reuse", action="store_true", help="keep the database if it already has this size")
     parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_SCALE_REQUESTS", "50")))
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--page-budget", type=float, default=90.0, help="seconds per page: slower pages get fewer requests (≥ 5)"
+    )
     parser.add_argument("--generate-only", action="store_true")
-    parser.add_argument("--proposed-indexes", action="store_true")
+    parser.add_argument("--proposed", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated page names to measure")
     return parser.parse_args(argv)
 
@@ -208,19 +211,25 @@ def explain(sql: str) -> dict:
     }
 
 
-def measure_page(client, page: dict, requests: int, warmup: int) -> dict:
+def measure_page(client, page: dict, requests: int, warmup: int, budget: float) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(warmup):
+    started = time.perf_counter()
+    for i in range(warmup):
         response = client.get(page["url"])
         assert response.status_code == 200, (page["url"], response.status_code, response.content[:500])
+        if i >= 1 and time.perf_counter() - started > budget / 4:
+            break
     times = []
+    started = time.perf_counter()
     for _ in range(requests):
         t0 = time.perf_counter()
         response = client.get(page["url"])
         times.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200
+        if len(times) >= 5 and time.perf_counter() - started > budget:
+            break
     with CaptureQueriesContext(connection) as ctx:
         client.get(page["url"])
     queries = [{"sql": q["sql"], "ms": float(q["time"]) * 1000} for q in ctx.captured_queries]
@@ -233,6 +242,7 @@ def measure_page(client, page: dict, requests: int, warmup: int) -> dict:
     return {
         "url": page["url"],
         "user": page["user"],
+        "requests": len(times),
         "p50_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
         "max_ms": round(max(times), 1),
@@ -291,7 +301,7 @@ def run(scenario: dict, args) -> dict:
         if page["user"] is None:
             result = measure_asset_lookup(page, args.requests, args.warmup)
         else:
-            result = measure_page(clients[page["user"]], page, args.requests, args.warmup)
+            result = measure_page(clients[page["user"]], page, args.requests, args.warmup, args.page_budget)
         results[page["name"]] = result
         print(
             f"  {page['name']:<30} p50 {result['p50_ms']:>7} ms  p95 {result['p95_ms']:>7} ms  "
@@ -323,21 +333,22 @@ def main(argv=None) -> int:
     started = time.time()
     results = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count()},
+        "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "database": db,
         "database_size": generate.database_size(url),
         "scenario": scenario,
         "requests_per_page": args.requests,
         "pages": run(scenario, args),
     }
-    if args.proposed_indexes:
-        print("with the proposed indexes (bench database only):", flush=True)
+    if args.proposed:
+        print("with the proposed changes (bench/proposals.py):", flush=True)
         created = proposals.apply()
         try:
-            results["with_proposed_indexes"] = {"indexes": created, "pages": run(scenario, args)}
+            results["with_proposals"] = {"changes": created, "pages": run(scenario, args)}
         finally:
             proposals.revert()
     results["measure_s"] = round(time.time() - started, 1)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"scale-{args.cases}-{time.strftime('%Y%m%d-%H%M%S')}.json"
