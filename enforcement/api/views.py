@@ -156,6 +156,21 @@ def visible_parties(user):
     return Party.objects.filter(Q(created_by=user) | Q(pk__in=in_visible_cases)).order_by("-pk")
 
 
+def usable_party_ids(user, ids) -> set[int]:
+    """Of ``ids``, the parties the user may name in a new case: those the user may see (parties of
+    visible cases, parties the user registered) and parties of no case yet registered in the
+    user's court (or by the system). Another court's parties are not: naming them by id would put
+    them in the user's case and show their names and ID numbers in the answer."""
+    ids = {pk for pk in ids if isinstance(pk, int)}
+    if not ids:
+        return set()
+    visible = set(visible_parties(user).filter(pk__in=ids).values_list("pk", flat=True))
+    unattached = Party.objects.filter(pk__in=ids - visible, case_roles__isnull=True).filter(
+        Q(created_by__isnull=True) | Q(created_by__court_id=user.court_id)
+    )
+    return visible | set(unattached.values_list("pk", flat=True))
+
+
 @extend_schema(tags=["parties"])
 @extend_schema_view(
     list=extend_schema(parameters=[filters.PartyListParams]),
@@ -266,13 +281,16 @@ class CaseViewSet(viewsets.GenericViewSet):
         serializer = serializers.CaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        usable = usable_party_ids(request.user, [*data["applicants"], *data["respondents"]])
         with service_errors(CASE_FIELDS):
             case = services.open_case(
                 request.user,
                 court=data.get("court"),
                 type_code=data["type_code"],
-                applicants=data["applicants"],
-                respondents=data["respondents"],
+                # an unusable id becomes 0, which no party has: the service's "不存在的当事人"
+                # answers it together with the body's other errors, as for an unknown id
+                applicants=[pk if pk in usable else 0 for pk in data["applicants"]],
+                respondents=[pk if pk in usable else 0 for pk in data["respondents"]],
                 basis_document_number=data["basis"]["basis_document_number"],
                 basis_issuing_court=data["basis"]["basis_issuing_court"],
                 amount_due=data["amount_due"],

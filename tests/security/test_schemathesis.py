@@ -275,3 +275,24 @@ def test_the_schema_documents_what_the_fuzzer_found():
     assert "pattern" not in clue["properties"]["estimated_value"]  # masked personal data reads "***"
     download = paths["/api/v1/cases/{id}/documents/{doc_id}/download/"]["get"]["responses"]["200"]["content"]
     assert set(download) == {"*/*"}
+
+
+def test_a_case_of_another_court_cannot_take_its_parties_by_id(world):
+    """Found by hand while aiming the fuzzer's body references: a judge of 蕉城 filed a case naming
+    雨湖's parties by id and the answer showed their names and USCC."""
+    client = APIClient()
+    client.force_authenticate(world.cast.outsider)
+    body = {
+        "applicants": world.refs["applicants"],
+        "respondents": world.refs["respondents"],
+        "basis": {"document_number": "（2024）闽0902民初1号", "issuing_court": "宁德市蕉城区人民法院"},
+        "amount_due": "100.00",
+    }
+    answer = client.post("/api/v1/cases/", body, format="json")
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"applicants", "respondents"}
+    assert not [marker for marker in world.markers if marker in answer.content.decode()]
+    # the same ids are fine for 雨湖's own judge
+    client.force_authenticate(world.cast.assigned)
+    body["basis"] = {"document_number": "（2024）湘0302民初1号", "issuing_court": "湘潭市雨湖区人民法院"}
+    assert client.post("/api/v1/cases/", body, format="json").status_code == 201
