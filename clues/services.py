@@ -356,35 +356,24 @@ def record_finding(
     return clue
 
 
-def record_findings(
-    case: EnforcementCase, *, respondent: Party, platform: Platform, rows: list[dict], audit_entries: list | None = None
-) -> list[PropertyClue]:
-    """A platform answered a query listing several accounts: ``record_finding`` for all of them at
-    once (one lookup of existing clues, one insert of the new ones, one balance update, one
-    timeline event summarizing the findings and one batch of audit entries, one per clue).
-
-    ``rows`` are dicts with ``account``, ``asset_kind`` and ``balance``. Rows are taken in order;
-    as with one ``record_finding`` per row, the rows before an invalid balance are recorded and
-    then the ``ValidationError`` is raised. When ``audit_entries`` is a list, the audit entries
-    are appended to it as ``(action, clue, payload)`` for the caller to record (with its own, on
-    the same chain, in the same transaction) instead of being recorded here."""
-    parsed, error = _parse_findings(respondent, platform, rows)
-    clues: list[PropertyClue] = []
-    if parsed:
-        with transaction.atomic():
-            clues = _record_parsed_findings(case, respondent, parsed, audit_entries)
-    if error is not None:
-        raise error
-    return clues
-
-
 def record_query_answers(
-    case: EnforcementCase, *, respondent: Party, answers: list[tuple[Platform, list[dict]]], audit_entries: list
+    case: EnforcementCase,
+    *,
+    respondent: Party,
+    answers: list[tuple[Platform, list[dict]]],
+    audit_entries: list | None = None,
 ) -> list[ValidationError | None]:
-    """Several platforms answered queries on one respondent (one request to every platform):
-    ``record_findings`` for all their rows at once. Returns, per answer, the ``ValidationError`` of
-    its first invalid balance (its rows before that one are recorded) or None; the audit entries
-    are appended to ``audit_entries`` as in ``record_findings``."""
+    """Platforms answered queries on one respondent (one request to every platform), each listing
+    accounts: ``record_finding`` for all of them at once (one lookup of existing clues, one insert
+    of the new ones, one balance update, one timeline event summarizing the findings and one batch
+    of audit entries, one per clue).
+
+    ``answers`` are ``(platform, rows)``, rows dicts with ``account``, ``asset_kind`` and
+    ``balance``, taken in order. Returns, per answer, the ``ValidationError`` of its first invalid
+    balance (its rows before that one are recorded, as with one ``record_finding`` per row) or
+    None. When ``audit_entries`` is a list, the audit entries are appended to it as ``(action,
+    clue, payload)`` for the caller to record (with its own, on the same chain, in the same
+    transaction) instead of being recorded here."""
     parsed, errors = [], []
     for platform, rows in answers:
         rows_parsed, error = _parse_findings(respondent, platform, rows)

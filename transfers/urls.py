@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import pages, views
+from . import views
 
 urlpatterns = [
     path("transfers/eligible/", views.eligible_list, name="transfer_eligible"),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("transfers/<int:pk>/accept/", views.transfer_accept, name="transfer_accept"),
     path("transfers/<int:pk>/reports/", views.transfer_report, name="transfer_report"),
     path("transfers/<int:pk>/materials/", views.transfer_materials, name="transfer_materials"),
-    path("transfers/<int:pk>/materials/<int:material_id>/supply/", pages.materials_supply, name="transfer_supply"),
+    path("transfers/<int:pk>/materials/<int:material_id>/supply/", views.materials_supply, name="transfer_supply"),
     path("transfers/<int:pk>/conclude/", views.transfer_conclude, name="transfer_conclude"),
     path("transfers/<int:pk>/reconsider/", views.transfer_reconsider, name="transfer_reconsider"),
     path(
@@ -31,7 +31,7 @@ urlpatterns = [
     path("cases/<int:pk>/transfers/", views.case_transfers, name="case_transfers"),
     path("cases/<int:pk>/transfers/new/", views.transfer_create, name="transfer_create"),
     path("cases/<int:pk>/transfers/excluded/", views.excluded_period_create, name="excluded_period_create"),
-    path("notifications/<int:pk>/acknowledge/", pages.notification_acknowledge, name="notification_acknowledge"),
+    path("notifications/<int:pk>/acknowledge/", views.notification_acknowledge, name="notification_acknowledge"),
     path("file-access/", views.file_access, name="file_access"),
     path("file-access/<int:grant_id>/approve/", views.file_access_approve, name="file_access_approve"),
     path("file-access/<int:grant_id>/refuse/", views.file_access_refuse, name="file_access_refuse"),

@@ -680,21 +680,44 @@ def transfer_refuse(request, pk):
 @login_required
 @require_POST
 def materials_supply(request, pk, material_id):
-    material = MaterialRequest.objects.select_related("transfer").filter(pk=material_id, transfer_id=pk).first()
+    """补充材料: the original court's bureau head; 400 keeps the note and puts the messages (a bad
+    file, a missing note) next to the request's form; nothing is stored then."""
+    material = MaterialRequest.objects.filter(pk=material_id, transfer_id=pk).first()
     if material is None:
         raise Http404(_("补充材料请求不存在"))
     transfer = _visible_transfer(request, pk)
     _require_ability(request.user, transfer, "can_supply")
-    form = SupplyForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    form = SupplyForm(request.POST, request.FILES, material_id=material.pk)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            material = services.supply_materials(
+                request.user, material, note=data.get("note") or "", files=data.get("files") or []
+            )
+        except ValidationError as exc:
+            apply_service_errors(exc, form)
+        else:
+            count = material.documents.count()
+            if count:
+                messages.success(request, _("已补充材料，附 %(n)d 个文件") % {"n": count})
+            else:
+                messages.success(request, _("已记录补充材料"))
+            return redirect("transfer_detail", pk=transfer.pk)
+    return _detail_page(request, _visible_transfer(request, pk), forms={"supply": form}, status=400)
+
+
+@login_required
+@require_POST
+def notification_acknowledge(request, pk):
+    """确认通知: users of the notified court who may view the case; 404 for everybody else."""
     try:
-        services.supply_materials(request.user, material, note=note)
+        notification = services.acknowledge_notification(request.user, pk)
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
-        return _detail_page(request, transfer, status=400)
-    messages.success(request, _("已记录补充材料"))
-    return redirect("transfer_detail", pk=transfer.pk)
+    else:
+        messages.success(request, _("已确认：%(number)s") % {"number": notification.case.number})
+    return redirect("workbench")
 
 
 # --------------------------------------------------------------------------------------------

@@ -107,26 +107,18 @@ def test_excluded_periods_still_add_counted_from_the_clock_start(cast, case):
 def test_platform_findings_start_the_clock_on_the_day_found(cast, alipay, freeze_today):
     today = freeze_today(D(2025, 8, 4))
     case = EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned], filed_on=FILED)
-    services.record_findings(
-        case,
-        respondent=respondent_of(case),
-        platform=alipay,
-        rows=[
-            {"account": "2088-1", "asset_kind": "platform_balance", "balance": "100.00"},
-            {"account": "2088-2", "asset_kind": "platform_balance", "balance": "50.00"},
-        ],
-    )
+    rows = [
+        {"account": "2088-1", "asset_kind": "platform_balance", "balance": "100.00"},
+        {"account": "2088-2", "asset_kind": "platform_balance", "balance": "50.00"},
+    ]
+    assert services.record_query_answers(case, respondent=respondent_of(case), answers=[(alipay, rows)]) == [None]
     case = fresh(case)
     assert case.art237_clock_from == today
     assert PropertyClue.objects.get(pk=case.art237_clock_clue_id).account == "2088-1"
     # reported again later: a balance update, the clock stays
     freeze_today(D(2025, 8, 20))
-    services.record_findings(
-        case,
-        respondent=respondent_of(case),
-        platform=alipay,
-        rows=[{"account": "2088-1", "asset_kind": "platform_balance", "balance": "80.00"}],
-    )
+    rows = [{"account": "2088-1", "asset_kind": "platform_balance", "balance": "80.00"}]
+    services.record_query_answers(case, respondent=respondent_of(case), answers=[(alipay, rows)])
     assert fresh(case).art237_clock_from == today
 
 

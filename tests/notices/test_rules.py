@@ -267,3 +267,28 @@ def test_a_court_may_require_approval_of_queries_too(cast, case, company, connec
         cast.assigned, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="a", amount="5.00"
     )
     assert freeze.state == NoticeState.QUEUED
+
+
+def test_one_answer_with_a_bad_balance_spoils_neither_its_good_rows_nor_the_other_platforms(
+    cast, case, company, connectors, monkeypatch
+):
+    """A request's answers are recorded together; an unreadable balance in one of them keeps the rows
+    before it, marks that notice's result with the error, and leaves the other answer whole."""
+    from clues.models import PropertyClue
+
+    answers = {
+        "taobao": [{"account": "tb-1", "balance": "10.00"}, {"account": "tb-2", "balance": "lots"}],
+        "jd": [{"account": "jd-1", "balance": "20.00"}],
+    }
+
+    def fake_post(url, data, headers, timeout):
+        accounts = answers[url.split("/")[-2]]
+        return FakeResponse(200, {"status": "completed", "result": {"accounts": accounts}})
+
+    monkeypatch.setattr(transport._session, "post", fake_post)
+    notices = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    assert set(services.deliver_many([n.pk for n in notices]).values()) == {"completed"}
+    found = dict(PropertyClue.objects.filter(case=case).values_list("account", "estimated_value"))
+    assert found == {"tb-1": Decimal("10.00"), "jd-1": Decimal("20.00")}
+    results = {n.platform.code: Notice.objects.get(pk=n.pk).result for n in notices}
+    assert "余额" in " ".join(results["taobao"]["ingest_error"]) and "ingest_error" not in results["jd"]
