@@ -70,6 +70,7 @@ class World:
     cast: SimpleNamespace
     tokens: dict[str, str]
     ids: dict[str, int | str]  # path parameter ("case_id", "doc_id", "code") or path prefix -> real value
+    own_ids: dict[str, int]  # the same for the rows of the second court's judge (``outsider``)
     refs: dict[str, object]  # body field -> real value of the home court (see test_schemathesis.refer)
     markers: list[str]
     baseline: dict[str, str] = field(default_factory=dict)
@@ -164,9 +165,13 @@ def build() -> World:
     designated = transfer_services.accept_transfer(cast.sibling_head, designated)
     material = transfer_services.request_materials(cast.sibling_head, designated, description="补充执行依据")
 
-    # The second court's own case, so that its judge's lists have rows.
+    # The second court's own case, so that its judge's lists have rows, and so that the fuzzer can
+    # send the judge's own rows with references to 雨湖's in the body (its clue, measure, document).
     own_party = PartyFactory(name="蕉城被执行人乙")
-    EnforcementCaseFactory(court=courts.jiaocheng, judges=[cast.outsider], parties__respondents=[own_party])
+    own = EnforcementCaseFactory(court=courts.jiaocheng, judges=[cast.outsider], parties__respondents=[own_party])
+    case_services.transition_case(cast.outsider, own, CaseStatus.IN_PROGRESS)
+    own_clue = add_clue(cast.outsider, own, platform=taobao, account="jiaocheng-account-0001")
+    own_measure = add_measure(cast.outsider, own, own_clue)
 
     users = {
         "judge": cast.assigned,
@@ -221,7 +226,13 @@ def build() -> World:
     }
     tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
     markers = [case.number, moved.number, RESPONDENT_NAME, RESPONDENT_USCC, CLUE_ACCOUNT, DATA_ACCOUNT, DOCUMENT_TITLE]
-    world = World(cast=cast, tokens=tokens, ids=ids, refs=refs, markers=markers)
+    own_ids = {
+        "case_id": own.pk,
+        "/api/v1/cases/{id}": own.pk,
+        "/api/v1/clues/{id}": own_clue.pk,
+        "/api/v1/measures/{id}": own_measure.pk,
+    }
+    world = World(cast=cast, tokens=tokens, ids=ids, own_ids=own_ids, refs=refs, markers=markers)
     world.baseline = fingerprint(courts.yuhu)
     return world
 
