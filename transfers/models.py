@@ -407,6 +407,7 @@ class MeasureReleaseMark(models.Model):
 
 class NotificationKind(models.TextChoices):
     BANKRUPTCY_REFERRAL = "bankruptcy_referral", _("移送破产审查")
+    BANKRUPTCY_REFUSED = "bankruptcy_refused", _("破产申请不予受理")
 
 
 class CourtNotification(models.Model):

@@ -1014,7 +1014,8 @@ def accept_transfer(actor, transfer, *, judges=(), tasks: str = "") -> Transfer:
 
 @transaction.atomic
 def refuse_transfer(actor, transfer, *, reason: str) -> Transfer:
-    """执转破: the bankruptcy court does not accept; the suspended cases resume enforcement."""
+    """执转破: the bankruptcy court does not accept; the suspended cases resume enforcement, and the
+    other courts that were told of the referral are told of the refusal."""
     transfer = _lock(transfer)
     _require_receiving_head(actor, transfer)
     reason = (reason or "").strip()
@@ -1030,6 +1031,15 @@ def refuse_transfer(actor, transfer, *, reason: str) -> Transfer:
         if case.status == CaseStatus.SUSPENDED:
             _system_transition(actor, case, CaseStatus.IN_PROGRESS, reason=_("破产申请不予受理，恢复执行"))
             resumed.append(case.pk)
+        if case.court_id != transfer.original_court_id:
+            _notify(
+                actor,
+                transfer,
+                case,
+                NotificationKind.BANKRUPTCY_REFUSED,
+                _("%(court)s对被执行人的破产申请不予受理（%(n)s），本案恢复执行")
+                % {"court": transfer.receiving_court.name, "n": transfer.decision_number},
+            )
     return _apply(transfer, State.RETURNED, actor, note=reason, resumed=resumed)
 
 

@@ -163,3 +163,15 @@ def test_refusal_resumes_and_the_reason_goes(client, people, referral):
     client.force_login(referral["yuetang_judge"])
     html = client.get(reverse("case_detail", args=[referral["yuetang_case"].pk])).content.decode()
     assert "中止执行原因" not in html
+
+
+def test_a_refusal_by_the_bankruptcy_court_is_notified_to_the_same_courts(people, referral):
+    transfer = services.refuse_transfer(people.mid_head, referral["transfer"], reason="不符合受理条件")
+    refused = {n.case_id: n for n in CourtNotification.objects.filter(kind="bankruptcy_refused")}
+    assert set(refused) == {referral["yuetang_case"].pk, referral["jc_case"].pk}
+    for n in refused.values():
+        assert n.court_id == n.case.court_id and n.transfer_id == transfer.pk
+        assert "不予受理" in n.text and "恢复执行" in n.text and transfer.decision_number in n.text
+    referral["yuetang_case"].refresh_from_db()
+    assert referral["yuetang_case"].status == "in_progress"
+    assert AuditEntry.objects.filter(action="transfer.court_notified", case_id=referral["jc_case"].pk).count() == 2
