@@ -15,10 +15,12 @@ creates the proposed indexes in the bench database; ``revert()`` restores both.
    "of my cases" walk the whole table in sort order (every pending clue, every failed notice of
    the country) and discard what is not the user's. With one IN (UNION ALL ...) it is a semi-join
    driven by the few ids of the user.
-2. ``enforcement.queries.case_list`` search: parties are matched first (name by a trigram index,
-   identity numbers by their btree indexes, one BitmapOr) and cases by ``pk IN (case ids of those
-   parties)``; the case number by a trigram index. Today the EXISTS inside the OR becomes a hashed
-   subplan over a sequential scan of every party.
+2. ``enforcement.queries.case_list`` search: ``pk IN (cases whose number matches UNION ALL cases
+   of matching parties)``, parties matched by name through a trigram index and by identity number
+   through the btree indexes (one BitmapOr), numbers through a trigram index. Today the EXISTS
+   inside the OR becomes a hashed subplan over a sequential scan of every party, and an OR of the
+   number condition with a subquery cannot use an index either (a first version of this proposal,
+   ``number ILIKE ... OR pk IN (...)``, still scanned all cases: the union is needed).
 3. an expression index on the party identifier (``id_number || uscc``) that
    ``transfers.queries.eligible_cases`` uses to find a respondent's other cases.
 """
@@ -90,17 +92,20 @@ def proposed_cases_for(user, action="view", queryset=None):
 
 
 def proposed_case_list(user, *, q: str = "", status: str = "", court="", type_code: str = ""):
-    """``enforcement.queries.case_list`` with the party search as ``pk IN (cases of matching parties)``."""
+    """``enforcement.queries.case_list`` with the search as ``pk IN (matches by number UNION ALL
+    cases of matching parties)``: both sides are found through indexes (trigram on the number and
+    the party name, btree on the identity numbers) and the page joins the few ids found."""
     from enforcement import queries as eq
-    from enforcement.models import CaseParty, Party
+    from enforcement.models import CaseParty, EnforcementCase, Party
     from enforcement.permissions import Action
 
     queryset = eq.cases_for(user, Action.VIEW)
     q = (q or "").strip()
     if q:
         parties = Party.objects.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(uscc=q.upper())).values("pk")
-        of_parties = CaseParty.objects.filter(party__in=parties).values("case_id")
-        queryset = queryset.filter(Q(number__icontains=q) | Q(pk__in=of_parties))
+        by_party = CaseParty.objects.filter(party__in=parties).values("case_id").order_by()
+        by_number = EnforcementCase.objects.filter(number__icontains=q).values("pk").order_by()
+        queryset = queryset.filter(pk__in=by_number.union(by_party, all=True))
     if status:
         queryset = queryset.filter(status=status)
     if court:
