@@ -34,7 +34,8 @@ def test_supervisor_designates_and_the_receiving_judge_sees_the_full_history(pag
     alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")
     filed = timezone.localdate() - dt.timedelta(days=240)
     case = EnforcementCaseFactory(court=courts.yuhu, judges=[judge], filed_on=filed)
-    clue = add_clue(judge, case, platform=alipay, account="ZFB-7788-0001")
+    # the account was named in the application: the art. 237 clock runs from filing
+    clue = add_clue(judge, case, platform=alipay, account="ZFB-7788-0001", received_on=filed)
     add_measure(judge, case, clue, amount="12000.00")
 
     # the supervisor: eligible list -> 发起交叉执行 (指令执行)
