@@ -8,6 +8,7 @@ import re
 import socket
 
 import pytest
+import requests
 from django.core.exceptions import ValidationError
 
 from platforms import services, transport
@@ -233,3 +234,30 @@ def test_redirects_are_not_followed(monkeypatch):
         )
     assert exc.value.error_class == "http_302" and exc.value.retryable is False
     assert seen["allow_redirects"] is False
+
+
+def test_outbound_requests_ignore_proxies_from_the_environment(mock_platforms, monkeypatch):
+    """A proxy named in the environment would carry notices to a host nobody checked: requests go
+    straight to the connector's host whatever *_PROXY says."""
+    from tests.support.platforms import platform_config
+
+    mock = mock_platforms({"jd": platform_config("jd")})
+    dead = "http://127.0.0.1:9"  # nothing listens there: a request through it would fail
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, dead)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    cfg = mock.config["jd"]
+    answer = transport.post_signed(
+        f"{mock.base}/jd/notices",
+        key_id=cfg["key_id"],
+        secret=cfg["secret"],
+        msg_id="ntc_proxy_test",
+        payload={"notice_id": "ntc_proxy_test", "kind": "query", "holder_id": "x", "holder_name": "x"},
+        timeout_s=2,
+    )
+    assert answer.http_status in (200, 202)
+    with pytest.raises(requests.exceptions.ProxyError):  # a client that reads the environment fails
+        requests.get(f"{mock.base}/_health", timeout=2)
+    monkeypatch.undo()
+    assert [r["idempotency_key"] for r in mock.ledger("jd")["requests"]] == ["ntc_proxy_test"]
