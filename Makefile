@@ -20,13 +20,15 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cross_enforcement
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: help venv run test chaos bench lint fmt messages clean
+.PHONY: help venv run test chaos bench bench-scale bench-memory lint fmt messages clean
 
 help:
 	@echo "make run       create .venv, migrate SQLite in var/, load demo data, start web + worker + beat on 127.0.0.1:$(PORT)"
 	@echo "make test      ruff, manage.py check, makemigrations --check, pytest on PostgreSQL + Redis"
 	@echo "make chaos     fault injection: 1,000 notices while workers are SIGKILLed, Redis restarts, platforms fail (~3 min)"
-	@echo "make bench     notice throughput/latency benchmark (PostgreSQL + Redis); results in bench/results/"
+	@echo "make bench     notice throughput/latency and page benchmarks (PostgreSQL + Redis); results in bench/results/"
+	@echo "make bench-scale BENCH_SCALE_CASES=1000000   page benchmark on a million generated cases"
+	@echo "make bench-memory   Celery worker memory after 100,000 notices"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make fmt       ruff format + import sorting"
 	@echo "make messages  update and compile the English translation (msgids are Chinese, see docs/adr/0001)"
@@ -98,9 +100,24 @@ chaos: venv
 	  VAR_DIR='$(CURDIR)/var/test' $(VENV)/bin/pytest tests/chaos/chaos_scenario.py -p no:randomly -p no:cacheprovider -s -q
 
 # --- the rest --------------------------------------------------------------------------------
+# make bench: the notice benchmark, then the page benchmark on a generated database of
+# BENCH_SCALE_CASES cases (kept and reused; `make bench-scale BENCH_SCALE_CASES=1000000` generates
+# the million-case database once, ~45 min on 2 cores, 21 GB). make bench-memory: worker RSS after
+# 100,000 notices (about an hour). Figures: docs/PERFORMANCE.md.
+BENCH_SCALE_CASES ?= 10000
+
 bench: venv
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/ensure_services.sh
 	$(PY) -m bench
+	$(PY) -m bench.scale --cases $(BENCH_SCALE_CASES) --reuse
+
+bench-scale: venv
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/ensure_services.sh
+	$(PY) -m bench.scale --cases $(BENCH_SCALE_CASES) --reuse
+
+bench-memory: venv
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/ensure_services.sh
+	$(PY) -m bench.memory --notices 100000
 
 lint: venv
 	$(VENV)/bin/ruff check .
