@@ -38,11 +38,8 @@ def table(small: dict, large: dict, section: str) -> str:
 
 def main(argv: list[str]) -> int:
     small, large = (json.load(open(path)) for path in argv[1:3])
-    print("As the code is (times in ms):\n")
+    print("Times in ms:\n")
     print(table(small, large, "pages"))
-    if "with_proposals" in small or "with_proposals" in large:
-        print("\nWith the proposed changes (bench/proposals.py):\n")
-        print(table(small, large, "with_proposals"))
     return 0
 
 

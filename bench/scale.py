@@ -7,9 +7,7 @@ Options (environment in brackets): ``--cases`` [BENCH_SCALE_CASES, 10000]; ``--d
 default ``bench_scale`` for 1,000,000 cases, ``bench_scale_<n>`` for other sizes, never the
 notice benchmark's database]; ``--reuse`` skips generation when the database already holds that
 size; ``--requests`` [BENCH_SCALE_REQUESTS, 50] timed requests per page after ``--warmup`` (5);
-``--generate-only``; ``--proposed`` measures a second time with the changes proposed for
-enforcement/ (bench/proposals.py: query rewrites patched into this process, indexes created in
-the bench database only and dropped again afterwards).
+``--generate-only``; ``--only`` names the pages to measure.
 
 The pages are requested in-process with Django's test Client (``force_login``) against the bench
 database, so the figures are server time (middleware, view, queries, template), without network
@@ -75,8 +73,6 @@ def parse_args(argv=None):
         "--page-budget", type=float, default=90.0, help="seconds per page: slower pages get fewer requests (≥ 5)"
     )
     parser.add_argument("--generate-only", action="store_true")
-    parser.add_argument("--proposed", action="store_true")
-    parser.add_argument("--proposed-only", action="store_true", help="measure only with the proposed changes")
     parser.add_argument("--only", default="", help="comma-separated page names to measure")
     return parser.parse_args(argv)
 
@@ -357,7 +353,6 @@ def main(argv=None) -> int:
         print(json.dumps(scenario, indent=2, ensure_ascii=False))
         return 0
     setup_django(url)
-    from bench import proposals
 
     print(f"measuring {args.cases:,} cases on {db} ({args.requests} requests per page)", flush=True)
     started = time.time()
@@ -379,19 +374,9 @@ def main(argv=None) -> int:
         results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
-    if args.proposed or args.proposed_only:  # first, so that the slow baseline cannot starve it of time
-        print("with the proposed changes (bench/proposals.py):", flush=True)
-        results["with_proposals"] = {"changes": proposals.apply(), "pages": {}}
-        try:
-            run(scenario, args, results["with_proposals"]["pages"], save)
-        finally:
-            proposals.revert()
-    if not args.proposed_only:
-        print("as the code is:", flush=True)
-        run(scenario, args, results["pages"], save)
+    run(scenario, args, results["pages"], save)
     save()
-    measured = results["pages"] or results.get("with_proposals", {}).get("pages", {})
-    summary = {name: {k: r[k] for k in ("p50_ms", "p95_ms", "queries")} for name, r in measured.items()}
+    summary = {name: {k: r[k] for k in ("p50_ms", "p95_ms", "queries")} for name, r in results["pages"].items()}
     print(json.dumps(summary, indent=1))
     print(f"written to {path.relative_to(ROOT)}")
     return 0
