@@ -273,7 +273,12 @@ class EnforcementCase(models.Model):
                 condition=(Q(status="closed") & ~Q(closing_method="")) | (~Q(status="closed") & Q(closing_method="")),
             ),
         ]
-        indexes = [models.Index(fields=["court", "status"]), models.Index(fields=["status", "filed_on"])]
+        indexes = [
+            models.Index(fields=["court", "status"]),
+            models.Index(fields=["status", "filed_on"]),
+            # a court's cases in list order (newest filing first): the bureau head's case list
+            models.Index(fields=["court", "-filed_on", "-id"], name="case_court_filed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number
