@@ -87,6 +87,7 @@ def prepare(url: str, cases: int, reuse: bool) -> dict:
         scenario = generate.existing_scenario(url)
         if scenario and scenario.get("cases") == cases:
             print(f"reusing {url} ({cases:,} cases, generated {scenario.get('generated_on')})", flush=True)
+            generate.migrate(url)  # the schema of the code being measured (new indexes, columns)
             return scenario
     print(f"generating {cases:,} cases into {url} ...", flush=True)
     t0 = time.perf_counter()
