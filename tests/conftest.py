@@ -10,8 +10,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
-from enforcement.models import CourtLevel, Role
-from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory
+from enforcement.models import Role
+from tests.factories import EnforcementCaseFactory, UserFactory, make_courts
 from tests.support.platforms import MockPlatforms
 from tests.support.workers import Worker
 
@@ -23,17 +23,7 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def courts(db):
-    supreme = CourtFactory(code="最高法", name="最高人民法院", level=CourtLevel.SUPREME)
-    high = CourtFactory(code="湘", name="湖南省高级人民法院", level=CourtLevel.HIGH, parent=supreme, region="430000")
-    mid = CourtFactory(code="湘03", name="湖南省湘潭市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=high)
-    yuhu = CourtFactory(code="湘0302", name="湘潭市雨湖区人民法院", level=CourtLevel.BASIC, parent=mid)
-    yuetang = CourtFactory(code="湘0304", name="湘潭市岳塘区人民法院", level=CourtLevel.BASIC, parent=mid)
-    fj = CourtFactory(code="闽", name="福建省高级人民法院", level=CourtLevel.HIGH, parent=supreme)
-    ningde = CourtFactory(code="闽09", name="福建省宁德市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=fj)
-    jiaocheng = CourtFactory(code="闽0902", name="宁德市蕉城区人民法院", level=CourtLevel.BASIC, parent=ningde)
-    return SimpleNamespace(
-        supreme=supreme, high=high, mid=mid, yuhu=yuhu, yuetang=yuetang, fj=fj, ningde=ningde, jiaocheng=jiaocheng
-    )
+    return make_courts()
 
 
 @pytest.fixture

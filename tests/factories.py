@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import factory
 from django.utils import timezone
@@ -127,3 +128,18 @@ class CaseEventFactory(factory.django.DjangoModelFactory):
     case = factory.SubFactory(EnforcementCaseFactory)
     kind = "note"
     message = "记录"
+
+
+def make_courts() -> SimpleNamespace:
+    """The test courts: 湖南 (湘潭 with 雨湖 and 岳塘) and 福建 (宁德 with 蕉城) under the supreme court."""
+    supreme = CourtFactory(code="最高法", name="最高人民法院", level=CourtLevel.SUPREME)
+    high = CourtFactory(code="湘", name="湖南省高级人民法院", level=CourtLevel.HIGH, parent=supreme, region="430000")
+    mid = CourtFactory(code="湘03", name="湖南省湘潭市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=high)
+    yuhu = CourtFactory(code="湘0302", name="湘潭市雨湖区人民法院", level=CourtLevel.BASIC, parent=mid)
+    yuetang = CourtFactory(code="湘0304", name="湘潭市岳塘区人民法院", level=CourtLevel.BASIC, parent=mid)
+    fj = CourtFactory(code="闽", name="福建省高级人民法院", level=CourtLevel.HIGH, parent=supreme)
+    ningde = CourtFactory(code="闽09", name="福建省宁德市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=fj)
+    jiaocheng = CourtFactory(code="闽0902", name="宁德市蕉城区人民法院", level=CourtLevel.BASIC, parent=ningde)
+    return SimpleNamespace(
+        supreme=supreme, high=high, mid=mid, yuhu=yuhu, yuetang=yuetang, fj=fj, ningde=ningde, jiaocheng=jiaocheng
+    )

@@ -32,7 +32,6 @@ from enforcement.models import (
     CaseStatus,
     CaseUserObjectPermission,
     Court,
-    CourtLevel,
     EnforcementCase,
     Party,
     Role,
@@ -41,7 +40,7 @@ from enforcement.models import (
 from platforms import services as platform_services
 from platforms.models import Connector, DeliveryAttempt, Notice, NoticeState, Platform
 from tests.clues.factories import PlatformFactory, add_clue, add_measure, respondent_of
-from tests.factories import CourtFactory, EnforcementCaseFactory, PartyFactory, UserFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory, make_courts
 from transfers import services as transfer_services
 from transfers.models import (
     Art237ExcludedPeriod,
@@ -83,17 +82,8 @@ def _document(actor, case, title):
 
 def make_cast() -> SimpleNamespace:
     """The cast's courts and the users the fuzzer calls with (as tests/conftest.py makes them)."""
-    supreme = CourtFactory(code="最高法", name="最高人民法院", level=CourtLevel.SUPREME)
-    high = CourtFactory(code="湘", name="湖南省高级人民法院", level=CourtLevel.HIGH, parent=supreme, region="430000")
-    mid = CourtFactory(code="湘03", name="湖南省湘潭市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=high)
-    yuhu = CourtFactory(code="湘0302", name="湘潭市雨湖区人民法院", level=CourtLevel.BASIC, parent=mid)
-    yuetang = CourtFactory(code="湘0304", name="湘潭市岳塘区人民法院", level=CourtLevel.BASIC, parent=mid)
-    fj = CourtFactory(code="闽", name="福建省高级人民法院", level=CourtLevel.HIGH, parent=supreme)
-    ningde = CourtFactory(code="闽09", name="福建省宁德市中级人民法院", level=CourtLevel.INTERMEDIATE, parent=fj)
-    jiaocheng = CourtFactory(code="闽0902", name="宁德市蕉城区人民法院", level=CourtLevel.BASIC, parent=ningde)
-    courts = SimpleNamespace(
-        supreme=supreme, high=high, mid=mid, yuhu=yuhu, yuetang=yuetang, fj=fj, ningde=ningde, jiaocheng=jiaocheng
-    )
+    courts = make_courts()
+    yuhu, mid, yuetang, jiaocheng, fj = courts.yuhu, courts.mid, courts.yuetang, courts.jiaocheng, courts.fj
     assigned = UserFactory(username="assigned", court=yuhu, roles=[Role.JUDGE])
     return SimpleNamespace(
         courts=courts,
