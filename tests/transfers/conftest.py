@@ -74,6 +74,17 @@ def designate(people, *, mode="designate", receiving=None, case=None, approve=Tr
     return transfer
 
 
+def decide_bankruptcy(people, transfer) -> Transfer:
+    """执转破 decided inside the court: judge's opinion, panel, president's signature, approval."""
+    for kind, actor in (
+        ("judge_opinion", people.assigned),
+        ("panel", people.assigned),
+        ("president_signature", people.head),
+    ):
+        services.record_bankruptcy_step(actor, transfer, kind=kind, note="意见")
+    return services.approve_transfer(people.head, transfer)
+
+
 def snapshot() -> dict:
     """Row counts (and case rows) a refused call must leave untouched."""
     return {

@@ -10,7 +10,7 @@ from django.http import Http404
 from enforcement.models import Court, EnforcementCase
 from tests.clues.factories import add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
-from tests.transfers.conftest import document, snapshot, start
+from tests.transfers.conftest import decide_bankruptcy, document, snapshot, start
 from transfers import services
 from transfers.models import HandoverRecord, MeasureReleaseMark
 
@@ -112,13 +112,7 @@ def test_steps_in_order_and_the_decision_suspends_every_case(people, company_cas
 def test_refusal_resumes_enforcement(people, company_cases):
     case, other, consent = company_cases
     transfer = _refer(people, case, consent)
-    for kind, actor in (
-        ("judge_opinion", people.assigned),
-        ("panel", people.assigned),
-        ("president_signature", people.head),
-    ):
-        services.record_bankruptcy_step(actor, transfer, kind=kind, note="意见")
-    transfer = services.approve_transfer(people.head, transfer)
+    transfer = decide_bankruptcy(people, transfer)
     with pytest.raises(Http404):
         services.refuse_transfer(people.sibling_head, transfer, reason="x")
     transfer = services.refuse_transfer(people.mid_head, transfer, reason="不符合受理条件")

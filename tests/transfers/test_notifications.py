@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from enforcement.models import AuditEntry, Court, Role
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
-from tests.transfers.conftest import document, start
+from tests.transfers.conftest import decide_bankruptcy, document, start
 from transfers import services
 from transfers.models import CourtNotification
 
@@ -47,13 +47,7 @@ def referral(people):
         reason="不能清偿到期债务",
         consent_document=consent.pk,
     )
-    for kind, actor in (
-        ("judge_opinion", people.assigned),
-        ("panel", people.assigned),
-        ("president_signature", people.head),
-    ):
-        services.record_bankruptcy_step(actor, transfer, kind=kind, note="意见")
-    transfer = services.approve_transfer(people.head, transfer)
+    transfer = decide_bankruptcy(people, transfer)
     return {
         "transfer": transfer,
         "case": case,
