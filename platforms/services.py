@@ -735,12 +735,11 @@ def _send(notices: list[Notice]) -> list:
     return list(_senders[1].map(_send_one, notices))
 
 
-def _still_allowed(notice: Notice, checked: dict | None = None) -> str:
+def _still_allowed(notice: Notice, checked: dict) -> str:
     """Why a queued notice must not go out any more ('' when it may). ``checked`` keeps the policy
     answers of one batch (same requester, same case)."""
     if not notice.case.is_open:
         return _("案件已结案或已移送")
-    checked = {} if checked is None else checked
     key = (notice.requested_by_id, notice.case_id)
     if key not in checked:
         checked[key] = can(notice.requested_by, Action.HANDLE, notice.case)
