@@ -703,7 +703,7 @@ def materials_supply(request, pk, material_id):
             else:
                 messages.success(request, _("已记录补充材料"))
             return redirect("transfer_detail", pk=transfer.pk)
-    return _detail_page(request, _visible_transfer(request, pk), forms={"supply": form}, status=400)
+    return _detail_page(request, transfer, forms={"supply": form}, status=400)
 
 
 @login_required
