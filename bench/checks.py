@@ -8,7 +8,8 @@ Every check returns a list of problems (empty when fine):
 * identity numbers: a sample of 身份证号 and 统一社会信用代码 validate with python-stdnum;
 * references: no row points to a missing row for every foreign key of the loaded tables (the
   load does not fire the foreign-key triggers, so this is what proves the references);
-* the special case: 50 clues and 200 notices, open, handled by the measured judge.
+* the special case: 50 clues and 200 notices, open, handled by the measured judge;
+* the respondent load (RespondentLoad) equals a recount from the cases.
 """
 
 from __future__ import annotations
@@ -103,12 +104,27 @@ def special_case(scenario: dict) -> list[str]:
     return problems
 
 
+def respondent_load() -> list[str]:
+    """The table the case services keep (RespondentLoad) equals a recount from the cases."""
+    from enforcement.models import RespondentLoad
+    from enforcement.services import open_cases_per_identity
+
+    kept = set(RespondentLoad.objects.values_list("identity", "court_id", "open_cases"))
+    counted = {(r["identity"], r["court_id"], r["n"]) for r in open_cases_per_identity()}
+    if not counted:
+        return ["respondent load: no open case has a respondent with an identity number"]
+    return [f"respondent load: {row} kept, not counted" for row in sorted(kept - counted)[:10]] + [
+        f"respondent load: {row} counted, not kept" for row in sorted(counted - kept)[:10]
+    ]
+
+
 def run_all(scenario: dict) -> dict[str, list[str]]:
     return {
         "audit_chains": audit_chains(),
         "identifiers": identifiers(),
         "references": references(),
         "special_case": special_case(scenario),
+        "respondent_load": respondent_load(),
     }
 
 

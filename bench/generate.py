@@ -958,6 +958,9 @@ def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, vacuum: 
     timings["cases_and_rows_s"] = round(time.perf_counter() - t_cases, 2)
     log(f"  rows loaded in {timings['cases_and_rows_s']:.0f} s; rebuilding {len(rebuild)} indexes")
     timings["rebuild_indexes_s"] = round(rebuild_indexes(url, rebuild, log), 2)
+    t0 = time.perf_counter()
+    manage(url, "rebuild_respondent_load")  # derived table the case services keep (RespondentLoad)
+    timings["respondent_load_s"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
     conn = connect(url)
@@ -1016,9 +1019,13 @@ def recreate_database(url: str) -> None:
     conn.close()
 
 
-def migrate(url: str) -> None:
+def manage(url: str, *args: str) -> None:
     env = dict(os.environ, DATABASE_URL=url, LOG_LEVEL="WARNING")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=env)
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=env)
+
+
+def migrate(url: str) -> None:
+    manage(url, "migrate", "-v0")
 
 
 def existing_scenario(url: str) -> dict | None:

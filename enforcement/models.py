@@ -341,6 +341,25 @@ class CaseParty(models.Model):
         return f"{self.get_role_display()} {self.party_id}"
 
 
+class RespondentLoad(models.Model):
+    """Open (not closed) cases per respondent identity (身份证号 or 统一社会信用代码) and court.
+
+    Derived data, kept by the case services (``services.refresh_respondent_load``) whenever a case
+    is filed or opens or closes: the supervisor's "same respondent in several courts" trigger reads
+    these few rows per identity instead of counting the identity's cases over the whole country.
+    """
+
+    identity = models.CharField(max_length=18)
+    court = models.ForeignKey(Court, on_delete=models.CASCADE, related_name="+")
+    open_cases = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["identity", "court"], name="respondent_load_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.identity} @ {self.court_id}: {self.open_cases}"
+
+
 class CaseNumberSequence(models.Model):
     """The last sequence number used per court, type code and year (bumped atomically)."""
 

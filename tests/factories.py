@@ -24,7 +24,7 @@ from enforcement.models import (
     User,
 )
 from enforcement.permissions import HANDLE_PERM
-from enforcement.services import next_case_sequence
+from enforcement.services import next_case_sequence, refresh_respondent_load
 
 PASSWORD = "test-pass-2025"
 
@@ -114,6 +114,8 @@ class EnforcementCaseFactory(factory.django.DjangoModelFactory):
             [CaseParty(case=obj, party=p, role=CasePartyRole.APPLICANT) for p in applicants]
             + [CaseParty(case=obj, party=p, role=CasePartyRole.RESPONDENT) for p in respondents]
         )
+        # the services keep RespondentLoad when they file a case; the factory files around them
+        refresh_respondent_load(p.identifier for p in respondents)
 
     @factory.post_generation
     def judges(obj, create, extracted, **kwargs):

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
     DateField,
     DateTimeField,
@@ -27,19 +26,31 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
 from clues.services import clue_label
 from enforcement import periods
-from enforcement.models import CaseEvent, CaseParty, CasePartyRole, CaseStatus, Court, CourtLevel, EnforcementCase, Role
+from enforcement.models import (
+    CaseEvent,
+    CaseParty,
+    CasePartyRole,
+    CaseStatus,
+    Court,
+    CourtLevel,
+    EnforcementCase,
+    RespondentLoad,
+    Role,
+)
 from enforcement.permissions import Action, cases_for, sees_no_cases
 from enforcement.queries import Art237Undelayed, last_working_day
+from enforcement.services import party_identity
 
 from .models import (
     ACTIVE_STATES,
@@ -120,10 +131,6 @@ def thresholds_for(court: Court) -> Thresholds:
     )
 
 
-def _identifier():
-    return Concat("party__id_number", "party__uscc", output_field=CharField())
-
-
 def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.date | None = None) -> QuerySet:
     """Open cases of the supervisor's subordinate courts eligible under art. 237 or a trigger.
 
@@ -143,19 +150,17 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
     def days_before(days: int) -> dt.datetime:
         return now - dt.timedelta(days=days)
 
+    # the open cases of each of the case's respondents, from the table the case services keep
     own_idents = (
         CaseParty.objects.filter(case=OuterRef(OuterRef("pk")), role=CasePartyRole.RESPONDENT)
-        .annotate(ident=_identifier())
+        .annotate(ident=party_identity("party__"))
         .exclude(ident="")
         .values("ident")
     )
     linked = (
-        CaseParty.objects.filter(role=CasePartyRole.RESPONDENT)
-        .exclude(case__status=CaseStatus.CLOSED)
-        .annotate(ident=_identifier())
-        .filter(ident__in=own_idents)
-        .values("ident")
-        .annotate(n=Count("case", distinct=True), k=Count("case__court", distinct=True))
+        RespondentLoad.objects.filter(identity__in=own_idents)
+        .values("identity")
+        .annotate(n=Sum("open_cases"), k=Count("court_id"))
         .filter(k__gte=OuterRef("t_min_courts"))
         .order_by("-n")
         .values("n")[:1]

@@ -64,6 +64,7 @@ from enforcement.services import (
     next_case_sequence,
     open_case,
     require_role,
+    respondent_identifiers,
     transition_case,
 )
 from platforms.models import Notice
@@ -136,14 +137,6 @@ def _court(value, field: str) -> Court:
     if court is None:
         raise ValidationError({field: [_("法院不存在")]})
     return court
-
-
-def respondent_identifiers(case: EnforcementCase) -> set[str]:
-    return {
-        cp.party.identifier
-        for cp in case.case_parties.select_related("party").filter(role=CasePartyRole.RESPONDENT)
-        if cp.party.identifier
-    }
 
 
 def deciding_court_for(courts: Iterable[Court], receiving: Court | None = None) -> Court | None:

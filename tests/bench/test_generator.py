@@ -44,6 +44,7 @@ def test_generated_rows_are_consistent(generated):
     assert checks.identifiers(sample=1000) == []
     assert checks.references() == []
     assert checks.special_case(generated) == []
+    assert checks.respondent_load() == []
     assert audit.verify() is None
     # one case.open, one clue.add per clue and one notice.request per notice, chained per case
     assert AuditEntry.objects.count() == 200 + PropertyClue.objects.count() + Notice.objects.count()

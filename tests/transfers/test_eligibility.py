@@ -9,11 +9,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clues.models import Measure, PropertyClue
-from enforcement.models import CaseEvent, EnforcementCase
+from enforcement import services as case_services
+from enforcement.models import CaseEvent, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
 from tests.clues.factories import add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.transfers.conftest import client_for
@@ -104,7 +106,11 @@ def test_same_respondent_trigger_counts_open_cases_in_different_courts(people):
     texts = [r["text"] for r in queries.reasons_of(rows[cases[0].pk])]
     assert any("10 件未结案件" in t for t in texts)
     # one closed: 9 < 10
-    EnforcementCase.objects.filter(pk=cases[-1].pk).update(status="closed", closing_method="terminated")
+    # closed through the service: the load table follows (9 open cases left, below the 10 asked)
+    case_services.transition_case(
+        people.supervisor, cases[-1], CaseStatus.CLOSED, closing_method=ClosingMethod.REJECTED, _system=True
+    )
+    assert RespondentLoad.objects.filter(identity=person.id_number).aggregate(n=Sum("open_cases"))["n"] == 9
     assert _eligible_ids(people.supervisor) == set()
 
 

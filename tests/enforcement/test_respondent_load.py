@@ -1,0 +1,117 @@
+"""RespondentLoad: open cases per respondent identity and court, kept by the case services.
+
+The supervisor's "same respondent in several courts" trigger reads this table, so it must follow
+every filing, closing and 执恢 exactly, also when two courts file against one debtor at once.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from enforcement import services
+from enforcement.models import CaseStatus, ClosingMethod, CourtLevel, RespondentLoad, Role
+from tests.factories import CourtFactory, PartyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def load() -> dict[tuple[str, int], int]:
+    return {(r.identity, r.court_id): r.open_cases for r in RespondentLoad.objects.all()}
+
+
+def recounted() -> dict[tuple[str, int], int]:
+    """What a full recount from the cases gives (and leaves in the table)."""
+    services.rebuild_respondent_load()
+    return load()
+
+
+def file_case(judge, respondents, applicant=None):
+    return services.open_case(
+        judge,
+        applicants=[(applicant or PartyFactory()).pk],
+        respondents=[p.pk for p in respondents],
+        basis_document_number="（2025）湘0302民初1号",
+        basis_issuing_court="湘潭市雨湖区人民法院",
+        amount_due="1000.00",
+    )
+
+
+def test_filing_closing_and_resuming_keep_the_counts(courts):
+    yuhu = UserFactory(court=courts.yuhu, roles=[Role.JUDGE])
+    yuetang = UserFactory(court=courts.yuetang, roles=[Role.JUDGE])
+    person = PartyFactory()
+    twin = PartyFactory(name="同一人另登记", id_number=person.id_number)  # the same person, another party row
+    company = PartyFactory(entity=True)
+    nobody = PartyFactory(kind="organization", id_number="", uscc="")  # no identity number: not counted
+
+    a = file_case(yuhu, [person, company])
+    b = file_case(yuhu, [twin])
+    c = file_case(yuetang, [person, nobody])
+    ident, uscc = person.id_number, company.uscc
+    assert load() == {(ident, courts.yuhu.pk): 2, (uscc, courts.yuhu.pk): 1, (ident, courts.yuetang.pk): 1}
+
+    # suspending keeps a case open; closing takes it out
+    services.transition_case(yuhu, a, CaseStatus.IN_PROGRESS)
+    services.transition_case(yuhu, a, CaseStatus.SUSPENDED, reason="等待")
+    assert load()[(ident, courts.yuhu.pk)] == 2
+    services.transition_case(
+        yuhu, a, CaseStatus.CLOSED, closing_method=ClosingMethod.CLOSED_FOR_NOW, reason="无可供执行财产"
+    )
+    services.transition_case(yuetang, c, CaseStatus.CLOSED, closing_method=ClosingMethod.REJECTED)
+    assert load() == {(ident, courts.yuhu.pk): 1}
+
+    # 执恢: the new case counts again, under both of its respondents
+    services.resume_case(yuhu, a, reason="发现财产")
+    assert load() == {(ident, courts.yuhu.pk): 2, (uscc, courts.yuhu.pk): 1}
+    assert b.status == CaseStatus.FILED
+    before = load()
+    assert recounted() == before
+
+
+def test_a_refused_filing_leaves_the_table_as_it_was(courts):
+    judge = UserFactory(court=courts.yuhu, roles=[Role.JUDGE])
+    person = PartyFactory()
+    file_case(judge, [person])
+    before = load()
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the amount is refused by the service
+        services.open_case(
+            judge,
+            applicants=[PartyFactory().pk],
+            respondents=[person.pk],
+            basis_document_number="x",
+            basis_issuing_court="y",
+            amount_due="-1",
+        )
+    assert load() == before == {(person.id_number, courts.yuhu.pk): 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_courts_filing_against_one_debtor_at_once_are_all_counted(courts):
+    """Six courts file against the same person at the same moment: each filing's recount waits
+    for the others' (advisory lock per identity), so none is lost and no insert collides."""
+    basics = [CourtFactory(level=CourtLevel.BASIC, parent=courts.mid) for _ in range(6)]
+    judges = [UserFactory(court=court, roles=[Role.JUDGE]) for court in basics]
+    person = PartyFactory()
+    barrier = threading.Barrier(len(judges))
+    failures: list[BaseException] = []
+
+    def file_one(judge):
+        try:
+            barrier.wait(timeout=30)
+            file_case(judge, [person])
+        except BaseException as exc:  # noqa: BLE001 - reported in the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file_one, args=(j,)) for j in judges]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not failures, failures
+    assert load() == {(person.id_number, court.pk): 1 for court in basics}
+    assert recounted() == {(person.id_number, court.pk): 1 for court in basics}
