@@ -78,8 +78,10 @@ def system_admin_required(view):
     return wrapper
 
 
-def page_of(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def page_of(request, queryset, size: int = PAGE_SIZE, *, number=None):
+    """The page of ``queryset`` named by the ``page`` parameter, or ``number`` when given: the last
+    page when the number is past the end, the first when it is not a number."""
+    return Paginator(queryset, size).get_page(request.GET.get("page") if number is None else number)
 
 
 # --------------------------------------------------------------------------------------------
