@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from enforcement.permissions import Action, cases_for
 
-from .models import ClueStatus, LiveSeizureVisit, Measure, MeasureKind, MeasureReminder, MeasureStatus, PropertyClue
+from .models import (
+    ClueCategory,
+    ClueStatus,
+    LiveSeizureVisit,
+    Measure,
+    MeasureKind,
+    MeasureReminder,
+    MeasureStatus,
+    PropertyClue,
+)
 
 
 def active_freezes(queryset: QuerySet | None = None) -> QuerySet:
@@ -28,6 +37,17 @@ def clues_of(case) -> QuerySet:
     return (
         PropertyClue.objects.filter(case=case).select_related("respondent", "platform").order_by("-created_at", "-id")
     )
+
+
+def clues_by_category(case) -> QuerySet:
+    """The clues of ``case`` in the order of the clue tab: category (as ClueCategory lists them),
+    then newest first, so a page of it reads as contiguous category groups."""
+    rank = Case(
+        *(When(category=category, then=Value(index)) for index, category in enumerate(ClueCategory.values)),
+        default=Value(len(ClueCategory.values)),
+        output_field=IntegerField(),
+    )
+    return clues_of(case).order_by(rank, "-created_at", "-id")
 
 
 def measures_of(case) -> QuerySet:

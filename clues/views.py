@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +33,9 @@ from .forms import (
     VisitScheduleForm,
 )
 from .models import ClueCategory, ClueStatus, LiveSeizureVisit, Measure, MeasureKind, MeasureStatus, PropertyClue
+
+# Clues on one page of the clue tab: every row carries its own forms, so the page stays bounded.
+CLUE_PAGE_SIZE = 20
 
 # Measures whose goods can be sold (变价款); a freeze ends by deduction instead.
 SALE_KINDS = (MeasureKind.SEIZE, MeasureKind.DETAIN, MeasureKind.LIVE_SEIZURE)
@@ -61,10 +65,32 @@ def _other_court(row: dict) -> dict:
     }
 
 
+def _clue_page_number(request, case, clue_id: int | None = None):
+    """The page of the clue tab to show: the one holding ``clue_id`` (a refused action on that clue),
+    else the ``page`` parameter, else the one holding the clue named by the ``clue`` parameter (links
+    to one clue from other pages), else None for the first page."""
+    if clue_id is None:
+        if request.GET.get("page"):
+            return None
+        try:
+            clue_id = int(request.GET.get("clue", ""))
+        except ValueError:
+            return None
+    ids = list(queries.clues_by_category(case).values_list("pk", flat=True))
+    return ids.index(clue_id) // CLUE_PAGE_SIZE + 1 if clue_id in ids else None
+
+
 def _clues_page(request, case, *, form=None, bound=None, status=200):
-    """The clue tab. ``bound`` is ``(clue_id, InvalidateForm)`` when an invalidation was refused."""
+    """The clue tab, one page of clues. ``bound`` is ``(clue_id, InvalidateForm)`` when an
+    invalidation was refused; the page shown is then the one holding that clue."""
     context = case_context(request, case, "clues")
-    clues = list(queries.clues_of(case))
+    page = page_of(
+        request,
+        queries.clues_by_category(case),
+        CLUE_PAGE_SIZE,
+        number=_clue_page_number(request, case, bound[0] if bound else None),
+    )
+    clues = list(page.object_list)
     shown = presenters.clue_context(request.user, case, clues)
     may_read_file = shown["may_read_file"]
     by_category: dict[str, list[dict]] = {category: [] for category in ClueCategory.values}
@@ -90,13 +116,21 @@ def _clues_page(request, case, *, form=None, bound=None, status=200):
     context.update(
         {
             "groups": [(ClueCategory(c).label, rows) for c, rows in by_category.items() if rows],
-            "clue_count": len(clues),
+            "page": page,
+            "clue_count": page.paginator.count,
             "mask": presenters.MASK,
             "form": form,
             "today": timezone.localdate(),
         }
     )
     return render(request, "clues/case_clues.html", context, status=status)
+
+
+def _back_to_clues(request, case):
+    """The clue tab again, on the page the action was taken from (its ``page`` parameter)."""
+    target = reverse("case_clues", args=[case.pk])
+    number = request.GET.get("page", "")
+    return redirect(f"{target}?page={int(number)}" if number.isdigit() and int(number) > 1 else target)
 
 
 @login_required
@@ -139,7 +173,7 @@ def clue_verify(request, pk, clue_id):
             messages.error(request, message)
     else:
         messages.success(request, _("线索已核实：%(clue)s") % {"clue": services.clue_label(clue)})
-    return redirect("case_clues", pk=case.pk)
+    return _back_to_clues(request, case)
 
 
 @login_required
@@ -155,7 +189,7 @@ def clue_invalidate(request, pk, clue_id):
             apply_service_errors(exc, form)
         else:
             messages.success(request, _("线索已标记为无效：%(clue)s") % {"clue": services.clue_label(clue)})
-            return redirect("case_clues", pk=case.pk)
+            return _back_to_clues(request, case)
     return _clues_page(request, case, bound=(clue.pk, form), status=400)
 
 

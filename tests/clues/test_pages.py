@@ -17,6 +17,7 @@ from guardian.shortcuts import assign_perm
 
 from clues import services
 from clues.models import ClueStatus, LiveSeizureVisit, Measure, MeasureStatus, PropertyClue
+from clues.views import CLUE_PAGE_SIZE
 from enforcement.models import AuditEntry, Role
 from enforcement.permissions import Action
 from tests.clues.factories import add_clue, add_measure, case_in, counts, respondent_of, twin_of
@@ -356,6 +357,111 @@ def test_data_clue_masked_for_view_only_user_and_audited_for_readers(client, cas
 
 
 # --------------------------------------------------------------------------------------------
+# the clue tab in pages (CLUE_PAGE_SIZE rows, grouped by category within a page)
+# --------------------------------------------------------------------------------------------
+
+
+def _row_ids(html: str, prefix: str) -> list[int]:
+    return [int(pk) for pk in re.findall(rf'<tr id="{prefix}-(\d+)"', html)]
+
+
+@pytest.fixture
+def many_clues(cast, alipay):
+    """25 clues, funds and goods interleaved: 15 funds (ZFB-00..14) and 10 movables (G-00..09)."""
+    funds, goods = [], []
+    for i in range(25):
+        if i % 5 in (1, 3):
+            goods.append(
+                add_clue(
+                    cast.assigned, cast.case, category="traditional", kind="movables", account=f"G-{len(goods):02d}"
+                )
+            )
+        else:
+            funds.append(add_clue(cast.assigned, cast.case, platform=alipay, account=f"ZFB-{len(funds):02d}"))
+    return {"funds": funds, "goods": goods}
+
+
+def test_clue_tab_shows_one_page_by_category_and_the_rest_on_the_next(client, cast, many_clues):
+    funds, goods = many_clues["funds"], many_clues["goods"]
+    client.force_login(cast.assigned)
+    response = client.get(url("case_clues", cast))
+    html = response.content.decode()
+    # Category by category, newest first within each: all 15 funds, then the 5 newest movables.
+    newest_first = [c.pk for c in reversed(funds)] + [c.pk for c in reversed(goods)]
+    assert _row_ids(html, "clue") == newest_first[:CLUE_PAGE_SIZE]
+    assert re.findall(r'<h2 class="section-title">([^<]+)</h2>', html) == ["资金类", "传统财产", "登记财产线索"]
+    assert response.context["clue_count"] == 25 and "25 条线索" in html
+    assert f'href="{url("case_clues", cast)}?page=2" rel="next"' in html and "1 / 2" in html
+
+    html = client.get(url("case_clues", cast) + "?page=2").content.decode()
+    assert _row_ids(html, "clue") == newest_first[CLUE_PAGE_SIZE:]
+    assert re.findall(r'<h2 class="section-title">([^<]+)</h2>', html) == ["传统财产", "登记财产线索"]
+    assert "25 条线索" in html and "2 / 2" in html and 'rel="prev"' in html
+
+    # Past the end: the last page; not a number: the first.
+    assert _row_ids(client.get(url("case_clues", cast) + "?page=99").content.decode(), "clue") == newest_first[20:]
+    assert _row_ids(client.get(url("case_clues", cast) + "?page=x").content.decode(), "clue") == newest_first[:20]
+
+
+def test_a_case_within_one_page_has_no_pager(client, cast, alipay):
+    add_clue(cast.assigned, cast.case, platform=alipay, account="ONLY")
+    client.force_login(cast.assigned)
+    html = client.get(url("case_clues", cast)).content.decode()
+    assert "1 条线索" in html and 'class="pagination' not in html
+
+
+def test_only_the_clues_of_the_page_are_presented(client, cast, alipay):
+    """The audited read of data clues (and the other-courts lookup) covers the page shown only."""
+    for i in range(CLUE_PAGE_SIZE + 1):
+        add_clue(cast.assigned, cast.case, platform=alipay, account=f"ZFB-{i:02d}")
+    data = add_clue(cast.assigned, cast.case, platform=alipay, category="data", kind="user_data", account="DB-1")
+    client.force_login(cast.assigned)
+    reads = AuditEntry.objects.filter(action="clue.sensitive_read")
+    html = client.get(url("case_clues", cast)).content.decode()
+    assert "DB-1" not in html and reads.count() == 0
+    html = client.get(url("case_clues", cast) + "?page=2").content.decode()
+    assert _row_ids(html, "clue")[-1] == data.pk
+    assert reads.count() == 1 and reads.get().payload["clues"] == [data.pk]
+
+
+def test_clue_actions_come_back_to_their_page(client, cast, many_clues):
+    client.force_login(cast.assigned)
+    oldest = many_clues["goods"][0]  # the last row of page 2
+    html = client.get(url("case_clues", cast) + "?page=2").content.decode()
+    row = re.search(rf'<tr id="clue-{oldest.pk}".*?</tr>', html, re.S).group(0)
+    verify = url("clue_verify", cast, oldest.pk) + "?page=2"
+    assert f'action="{verify}"' in row
+    response = client.post(verify)
+    assert response.status_code == 302 and response["Location"] == url("case_clues", cast) + "?page=2"
+    assert PropertyClue.objects.get(pk=oldest.pk).status == ClueStatus.VERIFIED
+    # A refused invalidation shows the page holding that clue, whatever page it came from.
+    response = client.post(url("clue_invalidate", cast, oldest.pk), {"reason": " "})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert oldest.pk in _row_ids(html, "clue") and "2 / 2" in html
+    assert "须写明线索无效的原因" in _field_block(html, f"invalid_{oldest.pk}_reason")
+    # Its page links lead to the tab, not to the invalidate URL the page was rendered for.
+    assert f'href="{url("case_clues", cast)}?page=1"' in html
+    # A refused new clue shows the first page, with status 400.
+    response = client.post(url("case_clues", cast), {"category": "funds"})
+    assert response.status_code == 400 and response.context["page"].number == 1
+
+
+def test_link_to_one_clue_opens_its_page(client, cast, many_clues):
+    oldest = many_clues["goods"][0]
+    client.force_login(cast.assigned)
+    html = client.get(url("case_clues", cast) + f"?clue={oldest.pk}").content.decode()
+    assert oldest.pk in _row_ids(html, "clue") and "2 / 2" in html
+    # An explicit page wins (the pager keeps the clue parameter); an unknown clue is page 1.
+    html = client.get(url("case_clues", cast) + f"?clue={oldest.pk}&page=1").content.decode()
+    assert oldest.pk not in _row_ids(html, "clue")
+    assert "1 / 2" in client.get(url("case_clues", cast) + "?clue=999999").content.decode()
+    # The clue lists link to the clue's page.
+    listed = client.get(reverse("clue_list")).content.decode()
+    assert f"{url('case_clues', cast)}?clue={oldest.pk}#clue-{oldest.pk}" in listed
+
+
+# --------------------------------------------------------------------------------------------
 # bad input: the Chinese message next to the field, what was typed kept, nothing written
 # --------------------------------------------------------------------------------------------
 
@@ -597,6 +703,7 @@ def test_english_labels(client, cast, world):
     assert "查控措施" not in html and "允许冻结上限" not in html
     html = client.get(url("case_clues", cast)).content.decode()
     assert "登记财产线索" not in html and "核实期限" not in html
+    assert "条线索" not in html and "4 clues" in html
 
 
 # --------------------------------------------------------------------------------------------
@@ -648,6 +755,11 @@ def test_constant_queries(client, cast, alipay, who, page):
     target = reverse(page, args=[cast.case.pk]) if page.startswith("case_") else reverse(page)
     user = getattr(cast, who)
     _grow(cast, alipay, rival, 0, 3)
+    if page == "case_clues":
+        # The clue tab shows one page: ask for the page holding a data clue, so that the audited
+        # read happens for 3 rows and for a full page (page 3 of 30 steps: funds, then data).
+        data_clue = PropertyClue.objects.filter(case=cast.case, category="data").earliest("pk")
+        target += f"?clue={data_clue.pk}"
     small = _queries(client, user, target)
     _grow(cast, alipay, rival, 3, 30)
     large = _queries(client, user, target)
