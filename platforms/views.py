@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +35,8 @@ TERMINAL = frozenset(services.TERMINAL_STATES)
 CANCELLABLE = frozenset({NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.FAILED})
 ATTENTION = (NoticeState.FAILED, NoticeState.AWAITING_APPROVAL)
 LIST_ROWS = 200
+# Requests (batches) on one page of the 协助通知 tab; a one-click query is one request of many rows.
+NOTICE_BATCHES_PER_PAGE = 10
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,8 +104,20 @@ def _rows(user, notices, case=None) -> list[dict]:
     ]
 
 
+def batches_of(case) -> QuerySet:
+    """The ids of the case's requests (batches), newest first: by their newest notice, the order
+    ``_batches`` gives the groups."""
+    return (
+        Notice.objects.filter(case=case)
+        .values("batch")
+        .annotate(newest=Max("created_at"), last=Max("id"))
+        .order_by("-newest", "-last")
+        .values_list("batch", flat=True)
+    )
+
+
 def _batches(rows: list[dict]) -> list[dict]:
-    """Rows grouped by request (batch), newest request first."""
+    """Rows grouped by request (batch), newest request first (as ``batches_of`` orders them)."""
     groups: dict = {}
     for row in rows:
         notice = row["notice"]
@@ -111,7 +125,14 @@ def _batches(rows: list[dict]) -> list[dict]:
         group["rows"].append(row)
     for group in groups.values():
         group["rows"].sort(key=lambda row: row["notice"].platform.code)
-    return list(groups.values())
+    return sorted(
+        groups.values(),
+        key=lambda group: (
+            max(row["notice"].created_at for row in group["rows"]),
+            max(row["notice"].pk for row in group["rows"]),
+        ),
+        reverse=True,
+    )
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -148,16 +169,35 @@ def _notice_form(case, respondents, data=None, initial=None) -> NoticeForm:
 # --------------------------------------------------------------------------------------------
 
 
+def _notice_page_number(request, case):
+    """Without a ``page`` parameter, the page holding the request of the notice named by the
+    ``notice`` parameter (links to one notice from other pages); else None."""
+    if request.GET.get("page"):
+        return None
+    try:
+        notice_id = int(request.GET.get("notice", ""))
+    except ValueError:
+        return None
+    batch = Notice.objects.filter(case=case, pk=notice_id).values_list("batch", flat=True).first()
+    if batch is None:
+        return None
+    return list(batches_of(case)).index(batch) // NOTICE_BATCHES_PER_PAGE + 1
+
+
 def _notices_page(request, case, *, form=None, status=200):
+    """The notice tab, one page of requests: a request (batch) is never split across pages, and
+    only the notices of the page's requests are loaded."""
     context = case_context(request, case, "notices")
-    rows = _rows(request.user, notices_of(case), case)
+    page = page_of(request, batches_of(case), NOTICE_BATCHES_PER_PAGE, number=_notice_page_number(request, case))
+    rows = _rows(request.user, notices_of(case).filter(batch__in=page.object_list), case)
     if context["can_handle"] and form is None:
         preset = {key: request.GET[key] for key in ("kind", "clue", "measure") if request.GET.get(key)}
         form = _notice_form(case, context["respondents"], initial=preset)
     context.update(
         {
             "batches": _batches(rows),
-            "notice_count": len(rows),
+            "page": page,
+            "notice_count": Notice.objects.filter(case=case).count(),
             "form": form,
             "query_form": QueryAllForm(respondents=context["respondents"]) if context["can_handle"] else None,
             "figures": freeze_figures(case) if context["can_handle"] else None,

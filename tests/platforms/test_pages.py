@@ -21,6 +21,7 @@ from enforcement.models import AuditEntry, CaseEvent, CaseParty, CasePartyRole, 
 from enforcement.permissions import Action
 from platforms import crypto, services
 from platforms.models import Connector, DeliveryAttempt, Notice, NoticeState, Platform
+from platforms.views import NOTICE_BATCHES_PER_PAGE
 from tests.clues.factories import PlatformFactory, respondent_of
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
 from tests.support.platforms import COMPANY_USCC, MockPlatforms, holding, platform_config
@@ -363,6 +364,77 @@ def test_sent_query_has_one_row_per_platform(client, cast, company, connected):
     assert "已发出协助查询：支付宝、京东、淘宝" in html
 
 
+def _notice_ids(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<tr id="notice-(\d+)"', html)]
+
+
+@pytest.fixture
+def many_requests(cast, company, connected, settings):
+    """12 requests on cast.case, oldest first: one-click queries of 3 notices and single queries."""
+    settings.QUERY_RATE_PER_CASE_HOUR = 1000
+    return [
+        services.request_notices(
+            cast.assigned, cast.case, kind="query", platforms="all" if i % 2 == 0 else ["taobao"], respondent=company.pk
+        )
+        for i in range(12)
+    ]
+
+
+def test_notice_tab_pages_by_request_newest_first(client, cast, many_requests):
+    newest_first = list(reversed(many_requests))
+    client.force_login(cast.assigned)
+    response = client.get(case_url("case_notices", cast))
+    html = response.content.decode()
+    # Ten requests on the first page, each whole (a one-click query is never split), newest first.
+    page_one = newest_first[:NOTICE_BATCHES_PER_PAGE]
+    assert [group["batch"] for group in response.context["batches"]] == [batch[0].batch for batch in page_one]
+    assert sorted(_notice_ids(html)) == sorted(n.pk for batch in page_one for n in batch)
+    assert response.context["notice_count"] == 24 and "24 份通知" in html
+    assert f'href="{case_url("case_notices", cast)}?page=2" rel="next"' in html and "1 / 2" in html
+
+    # The second page holds the two oldest requests, whole; the count is still the case's.
+    response = client.get(case_url("case_notices", cast) + "?page=2")
+    html = response.content.decode()
+    page_two = newest_first[NOTICE_BATCHES_PER_PAGE:]
+    assert [group["batch"] for group in response.context["batches"]] == [batch[0].batch for batch in page_two]
+    assert sorted(_notice_ids(html)) == sorted(n.pk for batch in page_two for n in batch)
+    assert "24 份通知" in html and "2 / 2" in html
+    # The actions on a row come back to this page.
+    assert f'name="next" value="{case_url("case_notices", cast)}?page=2"' in html
+
+    # Past the end: the last page; not a number: the first.
+    response = client.get(case_url("case_notices", cast) + "?page=9")
+    assert response.context["page"].number == 2 and sorted(_notice_ids(response.content.decode())) == sorted(
+        n.pk for batch in page_two for n in batch
+    )
+    assert client.get(case_url("case_notices", cast) + "?page=x").context["page"].number == 1
+
+
+def test_a_request_larger_than_others_stays_whole(client, cast, company, connected, settings):
+    """Pages count requests, not notices: ten requests of three notices fill one page."""
+    settings.QUERY_RATE_PER_CASE_HOUR = 1000
+    for _ in range(NOTICE_BATCHES_PER_PAGE + 1):
+        services.request_notices(cast.assigned, cast.case, kind="query", platforms="all", respondent=company.pk)
+    client.force_login(cast.assigned)
+    html = client.get(case_url("case_notices", cast)).content.decode()
+    assert len(_notice_ids(html)) == 3 * NOTICE_BATCHES_PER_PAGE and html.count("batch-title") == 10
+    html = client.get(case_url("case_notices", cast) + "?page=2").content.decode()
+    assert len(_notice_ids(html)) == 3 and html.count("batch-title") == 1
+
+
+def test_link_to_one_notice_opens_its_page(client, cast, many_requests):
+    oldest = many_requests[0][0]
+    client.force_login(cast.assigned)
+    response = client.get(case_url("case_notices", cast) + f"?notice={oldest.pk}")
+    assert response.context["page"].number == 2 and oldest.pk in _notice_ids(response.content.decode())
+    # An explicit page wins; an unknown or foreign notice gives the first page.
+    assert client.get(case_url("case_notices", cast) + f"?notice={oldest.pk}&page=1").context["page"].number == 1
+    assert client.get(case_url("case_notices", cast) + "?notice=999999").context["page"].number == 1
+    # The notice list links to the notice's page.
+    html = client.get(reverse("notice_list")).content.decode()
+    assert f"{case_url('case_notices', cast)}?notice={oldest.pk}#notice-{oldest.pk}" in html
+
+
 def test_selected_platforms_and_freeze_needs_approval(client, cast, company, connected):
     client.force_login(cast.assigned)
     data = {
@@ -590,8 +662,9 @@ def test_english_labels(client, cast, world):
     client.force_login(cast.head)
     client.post(reverse("set_language"), {"language": "en", "next": reverse("workbench")})
     html = client.get(case_url("case_notices", cast)).content.decode()
-    for word in ("协助通知", "一键查询", "发送协助执行通知书", "待审批", "已回复"):
+    for word in ("协助通知", "一键查询", "发送协助执行通知书", "待审批", "已回复", "份通知"):
         assert word not in html, word
+    assert "5 notices" in html
 
 
 # --------------------------------------------------------------------------------------------
