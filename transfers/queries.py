@@ -180,9 +180,12 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
     )[:1]
 
     queryset = (
-        cases_for(user, Action.VIEW)
-        .filter(court__path__startswith=user.court.path)
-        .exclude(court_id=user.court_id)
+        # the supervisor's subordinate courts' open cases: exactly what the policy lets a supervisor
+        # view below the own court (enforcement.permissions, asserted in tests), named directly so
+        # PostgreSQL scans them by court and status instead of looking up every visible id
+        EnforcementCase.objects.filter(
+            court__in=Court.objects.filter(path__startswith=user.court.path).exclude(pk=user.court_id),
+        )
         .exclude(status=CaseStatus.CLOSED)
         .annotate(
             t_min_cases=limits.expression("same_respondent_min_cases", field=IntegerField()),

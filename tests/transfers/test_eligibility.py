@@ -16,6 +16,7 @@ from django.utils import timezone
 from clues.models import Measure, PropertyClue
 from enforcement import services as case_services
 from enforcement.models import CaseEvent, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
+from enforcement.permissions import Action, cases_for
 from tests.clues.factories import add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.transfers.conftest import client_for
@@ -204,6 +205,11 @@ def test_eligible_list_scope_and_api(people, django_assert_max_num_queries):
     assert [
         r["id"] for r in client_for(people.other_supervisor).get("/api/v1/transfers/eligible/").json()["results"]
     ] == [fj_case.pk]
+    # the list names the subordinate courts' cases itself: never one the policy would not show
+    for user in (people.supervisor, people.high_supervisor, people.other_supervisor, people.spc_supervisor):
+        eligible = set(queries.eligible_cases(user).values_list("pk", flat=True))
+        assert eligible
+        assert eligible <= set(cases_for(user, Action.VIEW).values_list("pk", flat=True))
     for user in (people.assigned, people.head, people.outsider, people.admin, people.superuser):
         assert client_for(user).get("/api/v1/transfers/eligible/").status_code == 403
     assert client_for(None).get("/api/v1/transfers/eligible/").status_code == 401
