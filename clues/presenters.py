@@ -16,6 +16,8 @@ from platforms.models import Notice, NoticeState
 from . import services
 
 MASK = "***"
+# Other courts listed per clue on the clue tab; the rest load on demand (``other_courts_shown``).
+OTHER_COURTS_SHOWN = 3
 # The fields of a data-category clue that are personal information.
 SENSITIVE_FIELDS = ("account", "registry", "notes", "estimated_value")
 
@@ -31,6 +33,27 @@ def clue_context(user, case, clues) -> dict:
     return {
         "may_read_file": may_read_file,
         "other_courts": services.other_courts_many({clue.asset_key for clue in clues}, case.pk),
+    }
+
+
+def other_courts_in_order(rows: list[dict]) -> list[dict]:
+    """Rows of ``services.other_courts_many`` for one asset, those with a measure first (another
+    court's freeze or seizure decides the queue), then as the lookup orders them: by court code and
+    case number. The sort is stable, so the database's order of court codes and case numbers stays."""
+    return sorted(rows, key=lambda row: row["measure_kind"] is None)
+
+
+def other_courts_shown(rows: list[dict], limit: int = OTHER_COURTS_SHOWN) -> dict:
+    """What the clue tab shows of one clue's other courts: the first ``limit`` rows in the order of
+    ``other_courts_in_order`` (``shown``), how many rows are left out (``more_rows``) and how many
+    courts among them are not already shown (``more_courts``)."""
+    ordered = other_courts_in_order(rows)
+    shown, rest = ordered[:limit], ordered[limit:]
+    named = {row["court"] for row in shown}
+    return {
+        "shown": shown,
+        "more_rows": len(rest),
+        "more_courts": len({row["court"] for row in rest} - named),
     }
 
 

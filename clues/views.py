@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
 from enforcement.models import Role
-from enforcement.permissions import Action, require
+from enforcement.permissions import Action, get_case, require
 from enforcement.views import case_context, case_worker_required, page_of
 from platforms.models import Platform
 
@@ -101,11 +101,14 @@ def _clues_page(request, case, *, form=None, bound=None, status=200):
                 invalidate = bound[1]
             else:
                 invalidate = InvalidateForm(auto_id=_auto_id("invalid", clue.pk))
+        others = presenters.other_courts_shown(shown["other_courts"].get(clue.asset_key, []))
         by_category[clue.category].append(
             {
                 "clue": clue,
                 "masked": presenters.is_masked(clue, may_read_file),
-                "others": [_other_court(row) for row in shown["other_courts"].get(clue.asset_key, [])],
+                "others": [_other_court(row) for row in others["shown"]],
+                "more_rows": others["more_rows"],
+                "more_courts": others["more_courts"],
                 "can_verify": context["can_handle"] and clue.status == ClueStatus.PENDING,
                 "can_measure": context["can_handle"] and clue.status not in (ClueStatus.INVALID, ClueStatus.DISPOSED),
                 "invalidate_form": invalidate,
@@ -124,6 +127,19 @@ def _clues_page(request, case, *, form=None, bound=None, status=200):
         }
     )
     return render(request, "clues/case_clues.html", context, status=status)
+
+
+@login_required
+@require_GET
+def clue_other_courts(request, pk, clue_id):
+    """Every other court holding a clue or a measure on the asset of one clue, in the clue tab's
+    order: the list behind the tab's 另有 N 家法院 line. For htmx the rows that replace the tab's
+    cell, without JavaScript a page of its own. Seen by whoever may see the case; writes nothing."""
+    case = get_case(request.user, pk)
+    clue = get_object_or_404(PropertyClue.objects.select_related("platform"), pk=clue_id, case=case)
+    rows = presenters.other_courts_in_order(services.other_courts(clue.asset_key, case.pk))
+    context = {"case": case, "clue": clue, "label": services.clue_label(clue), "others": list(map(_other_court, rows))}
+    return render(request, "clues/_other_courts.html" if request.htmx else "clues/clue_other_courts.html", context)
 
 
 def _back_to_clues(request, case):

@@ -21,7 +21,7 @@ from clues.views import CLUE_PAGE_SIZE
 from enforcement.models import AuditEntry, Role
 from enforcement.permissions import Action
 from tests.clues.factories import add_clue, add_measure, case_in, counts, respondent_of, twin_of
-from tests.factories import EnforcementCaseFactory, UserFactory
+from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,7 @@ def url(name: str, cast, *args) -> str:
 PAGE_ACTIONS = {
     "clues_tab": (Action.VIEW, 200, "get", lambda c, w: url("case_clues", c), None),
     "measures_tab": (Action.VIEW, 200, "get", lambda c, w: url("case_measures", c), None),
+    "other_courts": (Action.VIEW, 200, "get", lambda c, w: url("clue_other_courts", c, w["pending"].pk), None),
     "add_clue": (
         Action.HANDLE,
         302,
@@ -318,6 +319,116 @@ def test_waiting_measure_other_courts_and_no_foreign_parties(client, cast, alipa
     html = client.get(reverse("case_clues", args=[rival_case.pk])).content.decode()
     assert "湘潭市雨湖区人民法院" in html and cast.case.number in html and "轮候第1位" in html
     assert ours.name not in html
+
+
+def _other_courts_cell(html: str, clue) -> str:
+    return re.search(rf'<tr id="clue-{clue.pk}".*?<td class="other-courts">(.*?)</td>', html, re.S).group(1)
+
+
+def _other_court_numbers(html: str) -> list[str]:
+    """The case numbers of the other-court entries, in the order shown."""
+    return re.findall(
+        r'<div class="other-court">\s*<span class="fw-semibold">[^<]*</span> <span class="text-nowrap">([^<]*)<', html
+    )
+
+
+@pytest.fixture
+def crowded_asset(cast, alipay):
+    """Our clue on an asset six other courts hold too: four with a clue only (湘0321, 湘0322, 湘0323,
+    湘0381), 湘0382 with the active freeze and 岳塘 (湘0304) with a freeze waiting behind it.
+    Returns our clue and the other cases in the order the tab lists them, with their judges."""
+    mid = cast.courts.mid
+    courts = {
+        code: CourtFactory(code=code, name=f"测试{code}法院", parent=mid)
+        for code in ("湘0321", "湘0322", "湘0323", "湘0381", "湘0382")
+    }
+    courts["湘0304"] = cast.courts.yuetang
+    respondent = respondent_of(cast.case)
+    cases = {}
+    for code in ("湘0382", "湘0304", "湘0321", "湘0322", "湘0323", "湘0381"):
+        case, judge = case_in(courts[code], respondent=twin_of(respondent, f"王五（{code}登记）"))
+        theirs = add_clue(judge, case, platform=alipay, account="ZFB-CROWD")
+        if code in ("湘0382", "湘0304"):
+            add_measure(judge, case, theirs, amount="500.00")
+        cases[code] = (case, judge)
+    ours = add_clue(cast.assigned, cast.case, platform=alipay, account="zfb-crowd")
+    order = ["湘0304", "湘0382", "湘0321", "湘0322", "湘0323", "湘0381"]  # measures first, then by court code
+    return ours, [cases[code] for code in order]
+
+
+def test_clue_tab_shows_the_first_other_courts_measures_first(client, cast, crowded_asset):
+    ours, others = crowded_asset
+    client.force_login(cast.assigned)
+    cell = _other_courts_cell(client.get(url("case_clues", cast)).content.decode(), ours)
+    assert _other_court_numbers(cell) == [case.number for case, _ in others[:3]]
+    assert "轮候第1位" in cell and cell.count('data-kind="freeze"') == 2
+    more = reverse("clue_other_courts", args=[cast.case.pk, ours.pk])
+    link = re.search(r'<a class="other-courts-more[^"]*"([^>]*)>([^<]*)</a>', cell)
+    assert link.group(2) == "另有 3 家法院…"
+    # htmx loads the full list into the cell; without JavaScript the link opens it as a page.
+    assert f'href="{more}"' in link.group(1) and f'hx-get="{more}"' in link.group(1)
+    assert 'hx-target="closest td"' in link.group(1)
+
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("workbench")})
+    cell = _other_courts_cell(client.get(url("case_clues", cast)).content.decode(), ours)
+    assert "3 more courts…" in cell and "另有" not in cell
+
+
+def test_more_rows_of_courts_already_shown(client, cast, alipay):
+    """Hidden rows that belong to courts already shown are counted as rows, not as courts."""
+    for _ in range(4):
+        case, judge = case_in(cast.courts.yuetang, respondent=twin_of(respondent_of(cast.case), "王五（岳塘登记）"))
+        add_clue(judge, case, platform=alipay, account="ZFB-SAME")
+    ours = add_clue(cast.assigned, cast.case, platform=alipay, account="ZFB-SAME")
+    client.force_login(cast.assigned)
+    cell = _other_courts_cell(client.get(url("case_clues", cast)).content.decode(), ours)
+    assert len(_other_court_numbers(cell)) == 3 and "另有 1 条…" in cell and "家法院" not in cell
+
+
+def test_no_more_line_within_the_limit(client, cast, alipay):
+    for court in (cast.courts.yuetang, cast.courts.jiaocheng):
+        case, judge = case_in(court, respondent=twin_of(respondent_of(cast.case), "王五（他院登记）"))
+        add_clue(judge, case, platform=alipay, account="ZFB-FEW")
+    ours = add_clue(cast.assigned, cast.case, platform=alipay, account="ZFB-FEW")
+    client.force_login(cast.assigned)
+    cell = _other_courts_cell(client.get(url("case_clues", cast)).content.decode(), ours)
+    assert len(_other_court_numbers(cell)) == 2 and "other-courts-more" not in cell
+
+
+def test_other_courts_view_lists_them_all(client, cast, crowded_asset):
+    ours, others = crowded_asset
+    target = reverse("clue_other_courts", args=[cast.case.pk, ours.pk])
+    client.force_login(cast.supervisor)  # may view the case, not handle it
+    before = counts()
+    fragment = client.get(target, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert _other_court_numbers(html) == [case.number for case, _ in others]
+    assert "<html" not in html and "测试湘0381法院" in html and "轮候第1位" in html
+    # Without JavaScript: the same list on a page of its own, with the way back to the clue.
+    page = client.get(target).content.decode()
+    assert "<html" in page and _other_court_numbers(page) == [case.number for case, _ in others]
+    assert f"{url('case_clues', cast)}?clue={ours.pk}#clue-{ours.pk}" in page
+    assert counts() == before
+
+
+def test_other_courts_view_hidden_from_other_courts(client, cast, crowded_asset):
+    ours, others = crowded_asset
+    target = reverse("clue_other_courts", args=[cast.case.pk, ours.pk])
+    before = counts()
+    client.force_login(cast.outsider)  # a judge and bureau head of 蕉城 court
+    assert client.get(target, headers={"HX-Request": "true"}).status_code == 404
+    assert client.get(target).status_code == 404
+    # The judge of a case holding the same asset does not see ours through it either.
+    rival_case, rival_judge = others[0]
+    client.force_login(rival_judge)
+    assert client.get(target, headers={"HX-Request": "true"}).status_code == 404
+    # A clue of another case, addressed through ours, is not found.
+    client.force_login(cast.assigned)
+    theirs = PropertyClue.objects.get(case=rival_case)
+    assert client.get(reverse("clue_other_courts", args=[cast.case.pk, theirs.pk])).status_code == 404
+    assert client.post(target).status_code == 405
+    assert counts() == before
 
 
 def test_data_clue_masked_for_view_only_user_and_audited_for_readers(client, cast, alipay):
@@ -764,3 +875,22 @@ def test_constant_queries(client, cast, alipay, who, page):
     _grow(cast, alipay, rival, 3, 30)
     large = _queries(client, user, target)
     assert large == small, (page, small, large)
+
+
+def test_clue_tab_and_other_courts_queries_do_not_grow_with_other_courts(client, cast, alipay):
+    ours = add_clue(cast.assigned, cast.case, platform=alipay, account="ZFB-Q")
+
+    def rivals(n: int) -> None:
+        for i in range(n):
+            court = cast.courts.jiaocheng if i % 2 else cast.courts.yuetang
+            case, judge = case_in(court, respondent=twin_of(respondent_of(cast.case), "王五（他院登记）"))
+            add_measure(judge, case, add_clue(judge, case, platform=alipay, account="ZFB-Q"), amount="10.00")
+
+    tab, more = url("case_clues", cast), url("clue_other_courts", cast, ours.pk)
+    rivals(1)
+    small = (_queries(client, cast.assigned, tab), _queries(client, cast.assigned, more))
+    rivals(8)
+    large = (_queries(client, cast.assigned, tab), _queries(client, cast.assigned, more))
+    assert large == small, (small, large)
+    cell = _other_courts_cell(client.get(tab).content.decode(), ours)
+    assert len(_other_court_numbers(cell)) == 3 and "另有 1 家法院…" in cell  # 9 rows of 2 courts

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from clues import services
 from clues.models import Measure, PropertyClue
 from enforcement.models import Role
-from tests.clues.factories import PlatformFactory, respondent_of
-from tests.factories import PASSWORD, EnforcementCaseFactory, UserFactory
+from tests.clues.factories import PlatformFactory, add_clue, case_in, respondent_of, twin_of
+from tests.factories import PASSWORD, CourtFactory, EnforcementCaseFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -69,3 +69,31 @@ def test_judge_records_a_clue_and_a_freeze_and_sees_the_expiry(page, courts):
     expect(measure_row).to_contain_text("¥25,000.00")
     expect(measure_row.locator("span.days-left")).to_have_text(f"{(expected - timezone.localdate()).days} 天")
     expect(page.locator(".freeze-figures")).to_contain_text("¥25,000.00")
+
+
+def test_judge_opens_every_other_court_on_an_asset(page, courts):
+    """The clue tab names three other courts on the asset; 另有 N 家法院… loads the rest in place."""
+    judge = UserFactory(username="li_ming", display_name="李明", court=courts.yuhu, roles=[Role.JUDGE])
+    alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")
+    case = EnforcementCaseFactory(court=courts.yuhu, judges=[judge])
+    others = []
+    for code in ("湘0321", "湘0322", "湘0323", "湘0324", "湘0325"):
+        court = CourtFactory(code=code, name=f"测试{code}法院", parent=courts.mid)
+        rival, rival_judge = case_in(court, respondent=twin_of(respondent_of(case), "王五"))
+        add_clue(rival_judge, rival, platform=alipay, account="ZFB-5566")
+        others.append(rival)
+    clue = add_clue(judge, case, platform=alipay, account="ZFB-5566")
+
+    page.goto("/login/")
+    page.fill("input[name=username]", "li_ming")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r".*/workbench/$"))
+    page.goto(f"/cases/{case.pk}/clues/")
+    cell = page.locator(f"tr#clue-{clue.pk} td.other-courts")
+    expect(cell.locator(".other-court")).to_have_count(3)
+    cell.locator("a.other-courts-more").click()
+    expect(cell.locator(".other-court")).to_have_count(5)
+    expect(cell).to_contain_text(others[-1].number)
+    expect(cell.locator("a.other-courts-more")).to_have_count(0)
+    expect(page).to_have_url(re.compile(rf".*/cases/{case.pk}/clues/$"))  # in place, not a new page
