@@ -14,6 +14,7 @@ from enforcement.permissions import Action, can, cases_for
 from platforms.models import Notice, NoticeState
 
 from . import services
+from .models import MeasureStatus
 
 MASK = "***"
 # Other courts listed per clue on the clue tab; the rest load on demand (``other_courts_shown``).
@@ -36,11 +37,21 @@ def clue_context(user, case, clues) -> dict:
     }
 
 
+# Measures that hold the asset now: another court's freeze or seizure in force decides the queue.
+IN_FORCE = frozenset({MeasureStatus.ACTIVE, MeasureStatus.WAITING})
+
+
+def _other_court_rank(row: dict) -> int:
+    if row["measure_kind"] is None:
+        return 2
+    return 0 if row["measure_status"] in IN_FORCE else 1
+
+
 def other_courts_in_order(rows: list[dict]) -> list[dict]:
-    """Rows of ``services.other_courts_many`` for one asset, those with a measure first (another
-    court's freeze or seizure decides the queue), then as the lookup orders them: by court code and
-    case number. The sort is stable, so the database's order of court codes and case numbers stays."""
-    return sorted(rows, key=lambda row: row["measure_kind"] is None)
+    """Rows of ``services.other_courts_many`` for one asset, those with a measure first (in force,
+    then ended), then as the lookup orders them: by court code and case number. The sort is stable,
+    so the database's order of court codes and case numbers stays."""
+    return sorted(rows, key=_other_court_rank)
 
 
 def other_courts_shown(rows: list[dict], limit: int = OTHER_COURTS_SHOWN) -> dict:

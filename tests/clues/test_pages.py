@@ -334,8 +334,9 @@ def _other_court_numbers(html: str) -> list[str]:
 
 @pytest.fixture
 def crowded_asset(cast, alipay):
-    """Our clue on an asset six other courts hold too: four with a clue only (湘0321, 湘0322, 湘0323,
-    湘0381), 湘0382 with the active freeze and 岳塘 (湘0304) with a freeze waiting behind it.
+    """Our clue on an asset six other courts hold too: 湘0382 with the active freeze, 岳塘 (湘0304)
+    with a freeze waiting behind it, 湘0321 with a freeze it released and three with a clue only
+    (湘0322, 湘0323, 湘0381).
     Returns our clue and the other cases in the order the tab lists them, with their judges."""
     mid = cast.courts.mid
     courts = {
@@ -348,11 +349,14 @@ def crowded_asset(cast, alipay):
     for code in ("湘0382", "湘0304", "湘0321", "湘0322", "湘0323", "湘0381"):
         case, judge = case_in(courts[code], respondent=twin_of(respondent, f"王五（{code}登记）"))
         theirs = add_clue(judge, case, platform=alipay, account="ZFB-CROWD")
-        if code in ("湘0382", "湘0304"):
-            add_measure(judge, case, theirs, amount="500.00")
+        if code in ("湘0382", "湘0304", "湘0321"):
+            freeze = add_measure(judge, case, theirs, amount="500.00")
+            if code == "湘0321":
+                services.release_measure(judge, freeze, reason="已提供担保")
         cases[code] = (case, judge)
     ours = add_clue(cast.assigned, cast.case, platform=alipay, account="zfb-crowd")
-    order = ["湘0304", "湘0382", "湘0321", "湘0322", "湘0323", "湘0381"]  # measures first, then by court code
+    # measures in force first, then ended ones, then clues only; each by court code
+    order = ["湘0304", "湘0382", "湘0321", "湘0322", "湘0323", "湘0381"]
     return ours, [cases[code] for code in order]
 
 
@@ -361,7 +365,7 @@ def test_clue_tab_shows_the_first_other_courts_measures_first(client, cast, crow
     client.force_login(cast.assigned)
     cell = _other_courts_cell(client.get(url("case_clues", cast)).content.decode(), ours)
     assert _other_court_numbers(cell) == [case.number for case, _ in others[:3]]
-    assert "轮候第1位" in cell and cell.count('data-kind="freeze"') == 2
+    assert "轮候第1位" in cell and cell.count('data-kind="freeze"') == 3 and "已解除" in cell
     more = reverse("clue_other_courts", args=[cast.case.pk, ours.pk])
     link = re.search(r'<a class="other-courts-more[^"]*"([^>]*)>([^<]*)</a>', cell)
     assert link.group(2) == "另有 3 家法院…"
