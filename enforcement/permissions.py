@@ -22,7 +22,7 @@ import logging
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -122,44 +122,51 @@ def _can(user, action: Action, case: EnforcementCase, memo: dict) -> bool:
     )
 
 
+def _sources(user, action: Action) -> list[tuple[QuerySet, Q]]:
+    """The sources of ``user``'s access for ``action``, each twice: as a query of case ids and as
+    the same condition on cases. The user's and the user's groups' grants, a bureau head's own
+    court, a supervisor's subordinate courts, the transfers a head's court receives."""
+    if sees_no_cases(user):
+        return []
+    sources: list[tuple[QuerySet, Q]] = []
+    wanted = _GRANTS_FOR[action]
+    if wanted:
+        for grants in (
+            CaseUserObjectPermission.objects.filter(user=user, permission__codename__in=wanted),
+            CaseGroupObjectPermission.objects.filter(group__user=user, permission__codename__in=wanted),
+        ):
+            ids = grants.values("content_object_id")
+            sources.append((ids, Q(pk__in=ids)))
+    if user.has_role(Role.BUREAU_HEAD) and action in _HEAD_ACTIONS:
+        court = Q(court_id=user.court_id)
+        sources.append((EnforcementCase.objects.filter(court).values("pk"), court))
+    if user.has_role(Role.SUPERVISOR) and action in _SUPERVISOR_ACTIONS and user.court.path:
+        below = Q(court__path__startswith=user.court.path) & ~Q(court_id=user.court_id)
+        sources.append((EnforcementCase.objects.filter(below).values("pk"), below))
+    if user.has_role(Role.BUREAU_HEAD) and action in _RECEIVING_HEAD_ACTIONS:
+        ids = _receiving_court_cases(user)
+        sources.append((ids, Q(pk__in=ids)))
+    return sources
+
+
 def cases_for(user, action: Action | str = Action.VIEW, queryset: QuerySet | None = None) -> QuerySet:
     """The cases ``user`` may perform ``action`` on, filtered in SQL.
 
-    The sources of access (the user's and the user's groups' grants, a bureau head's own court, a
-    supervisor's subordinate courts, the transfers a head's court receives) are one ``pk IN (…
-    UNION ALL …)``: PostgreSQL joins that from the few ids of the user, where an OR of
-    IN-subqueries was a filter on every case of the country (docs/PERFORMANCE.md, scale)."""
-    action = Action(action)
+    The sources of access (``_sources``) are one ``pk IN (… UNION ALL …)``: PostgreSQL joins that
+    from the few ids of the user, where an OR of IN-subqueries was a filter on every case of the
+    country (docs/PERFORMANCE.md, scale)."""
     queryset = EnforcementCase.objects.all() if queryset is None else queryset
-    if sees_no_cases(user):
-        return queryset.none()
-    sources: list[QuerySet] = []
-    wanted = _GRANTS_FOR[action]
-    if wanted:
-        sources.append(
-            CaseUserObjectPermission.objects.filter(user=user, permission__codename__in=wanted).values(
-                "content_object_id"
-            )
-        )
-        sources.append(
-            CaseGroupObjectPermission.objects.filter(group__user=user, permission__codename__in=wanted).values(
-                "content_object_id"
-            )
-        )
-    if user.has_role(Role.BUREAU_HEAD) and action in _HEAD_ACTIONS:
-        sources.append(EnforcementCase.objects.filter(court_id=user.court_id).values("pk"))
-    if user.has_role(Role.SUPERVISOR) and action in _SUPERVISOR_ACTIONS and user.court.path:
-        sources.append(
-            EnforcementCase.objects.filter(court__path__startswith=user.court.path)
-            .exclude(court_id=user.court_id)
-            .values("pk")
-        )
-    if user.has_role(Role.BUREAU_HEAD) and action in _RECEIVING_HEAD_ACTIONS:
-        sources.append(_receiving_court_cases(user))
+    sources = [ids.order_by() for ids, _condition in _sources(user, Action(action))]
     if not sources:
         return queryset.none()
-    first, *rest = (source.order_by() for source in sources)
+    first, *rest = sources
     return queryset.filter(pk__in=first.union(*rest, all=True) if rest else first)
+
+
+def case_scopes(user, action: Action | str = Action.VIEW) -> list[Q]:
+    """The sources of access as conditions on cases (their OR is ``cases_for``): a list can take the
+    first rows of each in its own order through the source's own index (``queries.CaseListing``)."""
+    return [condition for _ids, condition in _sources(user, Action(action))]
 
 
 def require(user, action: Action | str, case: EnforcementCase) -> EnforcementCase:

@@ -142,15 +142,9 @@ def case_list(request):
     sort = request.GET.get("sort", "-filed_on")
     if sort not in SORTS:
         sort = "-filed_on"
-    queryset = queries.case_list(user, **params)
-    today = timezone.localdate()
-    if art237 == "eligible":
-        queryset = queries.art237_filter(queryset, today)
-    elif art237 == "not_yet":
-        queryset = queries.art237_filter(queryset, today, eligible=False)
-    else:
+    if art237 not in ("eligible", "not_yet"):
         art237 = ""
-    page = page_of(request, queryset.order_by(*SORTS[sort]))
+    page = page_of(request, queries.case_list(user, **params, art237=art237, order=SORTS[sort]))
     context = {
         "page": page,
         "params": params,
@@ -170,8 +164,8 @@ def assign_list(request):
     """分案: the bureau head's list of open cases of the own court with their judges."""
     if not request.user.has_role(Role.BUREAU_HEAD):
         raise PermissionDenied(_("仅执行局长可以分案"))
-    queryset = queries.case_list(request.user, court=request.user.court_id).exclude(status=CaseStatus.CLOSED)
-    page = page_of(request, queryset.order_by("filed_on", "id"))
+    cases = queries.case_list(request.user, court=request.user.court_id, open_only=True, order=("filed_on", "id"))
+    page = page_of(request, cases)
     return render(request, "enforcement/assign_list.html", {"page": page})
 
 
