@@ -11,7 +11,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import DateField, DecimalField, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -99,6 +112,15 @@ class CaseListing:
         ids = firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
         rows = _with_list_data(EnforcementCase.objects.filter(pk__in=ids)).order_by(*self.order)
         return list(rows[start:stop])
+
+
+def rows_and_total(queryset: QuerySet, offset: int, limit: int) -> tuple[list, int]:
+    """Rows ``offset … offset + limit`` of ``queryset`` and the total number of its rows, from one
+    query (``COUNT(*) OVER ()``): for lists whose filter is the expensive part (the eligible list
+    computes every reason of every candidate), which a separate count would compute twice. A page
+    past the end costs a count."""
+    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[offset : offset + limit])
+    return rows, (rows[0].total_rows if rows else queryset.count())
 
 
 def case_filters(*, q: str = "", status: str = "", court: str | int = "", type_code: str = "") -> QuerySet:

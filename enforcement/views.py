@@ -7,7 +7,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -82,6 +82,22 @@ def page_of(request, queryset, size: int = PAGE_SIZE, *, number=None):
     """The page of ``queryset`` named by the ``page`` parameter, or ``number`` when given: the last
     page when the number is past the end, the first when it is not a number."""
     return Paginator(queryset, size).get_page(request.GET.get("page") if number is None else number)
+
+
+def counted_page_of(request, queryset, size: int = PAGE_SIZE):
+    """``page_of`` for a list whose count is as costly as its page (``queries.rows_and_total``):
+    the page and the total come from one query."""
+    try:
+        number = max(int(request.GET.get("page") or 1), 1)
+    except (TypeError, ValueError):
+        number = 1
+    rows, total = queries.rows_and_total(queryset, (number - 1) * size, size)
+    paginator = Paginator(queryset, size)
+    paginator.count = total  # known: Paginator does not count again
+    if not rows and total:  # past the end: the last page
+        number = paginator.num_pages
+        rows, _total = queries.rows_and_total(queryset, (number - 1) * size, size)
+    return Page(rows, number, paginator)
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
 from enforcement.models import CaseDocument, CaseStatus, Court, CourtLevel, EnforcementCase, PartyKind, Role, User
 from enforcement.permissions import Action, can, cases_for, require
-from enforcement.views import case_context, case_worker_required, page_of
+from enforcement.views import case_context, case_worker_required, counted_page_of, page_of
 
 from . import queries, recommendation, services
 from .forms import (
@@ -196,7 +196,7 @@ ELIGIBLE_SORTS = {
 def eligible_list(request):
     sort = request.GET.get("sort") or "art237"
     reason = request.GET.get("reason") or ""
-    page = page_of(request, queries.eligible_cases(request.user, sort=sort, reason=reason))
+    page = counted_page_of(request, queries.eligible_cases(request.user, sort=sort, reason=reason))
     rows = [{"case": case, "reasons": queries.reasons_of(case)} for case in page.object_list]
     context = {
         "page": page,

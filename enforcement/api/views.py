@@ -41,6 +41,22 @@ class Pagination(LimitOffsetPagination):
     max_limit = 500
 
 
+class CountedPagination(Pagination):
+    """For lists whose count is as costly as the page: both from one query
+    (``queries.rows_and_total``)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        rows, self.count = queries.rows_and_total(queryset, self.offset, self.limit)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return rows
+
+
 # --------------------------------------------------------------------------------------------
 # auth
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Sum
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -275,3 +276,23 @@ def test_eligible_list_reasons_and_api_follow_the_property_found_later(people):
     assert set(rows) == {moved.pk, later.pk}
     [text] = [r["text"] for r in queries.reasons_of(rows[moved.pk]) if r["code"] == "art237"]
     assert f"自立案之日（{moved.filed_on.isoformat()}）起满6个月" in text
+
+
+def test_eligible_pages_carry_the_total_from_the_page_query(people):
+    """The page and the total come from one query (COUNT(*) OVER ()); a page past the end counts."""
+    cases = [EnforcementCaseFactory(court=people.courts.yuhu, filed_on=dt.date(2024, 1, 10 + i)) for i in range(5)]
+    expected = [c.pk for c in queries.eligible_cases(people.supervisor)]
+    assert sorted(expected) == sorted(c.pk for c in cases)
+    api = client_for(people.supervisor)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get("/api/v1/transfers/eligible/?limit=2&offset=2").json()
+    assert body["count"] == 5 and [r["id"] for r in body["results"]] == expected[2:4]
+    assert not [q for q in captured if q["sql"].startswith('SELECT COUNT(*) AS "__count"')]
+    past = api.get("/api/v1/transfers/eligible/?limit=2&offset=10").json()
+    assert past["count"] == 5 and past["results"] == []
+    web = Client()
+    web.force_login(people.supervisor)
+    page2 = web.get("/transfers/eligible/?page=2")
+    assert page2.context["page"].paginator.count == 5 and page2.context["page"].number == 1  # one page of 50
+    last = web.get("/transfers/eligible/?page=9")
+    assert last.context["page"].number == 1 and [r["case"].pk for r in last.context["rows"]] == expected

@@ -10,20 +10,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from enforcement.api.exceptions import service_errors
+from enforcement.api.views import CountedPagination, Pagination
 from enforcement.models import EnforcementCase, Role
 from enforcement.permissions import Action, get_case, require, sees_no_cases
 
 from .. import queries, recommendation, services
 from ..models import Art237ExcludedPeriod, FileAccessGrant, MaterialRequest, Transfer, TriggerConfig
 from . import serializers as s
-
-
-class Pagination(LimitOffsetPagination):
-    max_limit = 500
 
 
 def _parse(serializer_class, data) -> dict:
@@ -92,7 +88,7 @@ class EligibleView(GenericAPIView):
     queryset = EnforcementCase.objects.none()
 
     serializer_class = s.EligibleCaseSerializer
-    pagination_class = Pagination
+    pagination_class = CountedPagination
 
     @extend_schema(operation_id="transfers_eligible_list", responses=s.EligibleCaseSerializer(many=True))
     def get(self, request):
