@@ -7,6 +7,7 @@ same number of queries for 5 cases as for 100.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -114,6 +115,10 @@ class CaseListing:
         return list(rows[start:stop])
 
 
+# （2025）苏1002执1234号: a whole case number as EnforcementCase.format_number writes it
+WHOLE_CASE_NUMBER = re.compile(r"（\d{4}）[^（）号]+\d+号")
+
+
 def rows_and_total(queryset: QuerySet, offset: int, limit: int) -> tuple[list, int]:
     """Rows ``offset … offset + limit`` of ``queryset`` and the total number of its rows, from one
     query (``COUNT(*) OVER ()``): for lists whose filter is the expensive part (the eligible list
@@ -133,7 +138,9 @@ def case_filters(*, q: str = "", status: str = "", court: str | int = "", type_c
         # with a subquery scanned every case and every party
         parties = Party.objects.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(uscc=q.upper()))
         by_party = CaseParty.objects.filter(party__in=parties.values("pk")).values("case_id").order_by()
-        by_number = EnforcementCase.objects.filter(number__icontains=q).values("pk").order_by()
+        # a whole case number is never part of another one: the unique index answers it exactly
+        number = Q(number=q) if WHOLE_CASE_NUMBER.fullmatch(q) else Q(number__icontains=q)
+        by_number = EnforcementCase.objects.filter(number).values("pk").order_by()
         queryset = queryset.filter(pk__in=by_number.union(by_party, all=True))
     if status:
         queryset = queryset.filter(status=status)

@@ -96,3 +96,11 @@ def test_queries_do_not_grow_with_the_page(cast, world):
             listing.count()
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_a_whole_case_number_finds_its_case_and_a_part_finds_all_that_contain_it(cast, world):
+    target = world["own"][11]
+    assert [case.pk for case in case_list(cast.head, q=target.number)[0:50]] == [target.pk]
+    part = target.number[1:5]  # the year
+    found = {case.pk for case in case_list(cast.head, q=part)[0:100]}
+    assert target.pk in found and len(found) > 1
