@@ -68,6 +68,12 @@ def other_courts_shown(rows: list[dict], limit: int = OTHER_COURTS_SHOWN) -> dic
     }
 
 
+def choice_labels(choices) -> dict[str, str]:
+    """Value -> label of a choices enum in the active language, each label translated once. For
+    rows of a page: ``get_FOO_display`` translates every choice of the field on each call."""
+    return {value: str(label) for value, label in choices}
+
+
 def is_masked(clue, may_read_file: bool) -> bool:
     return clue.is_sensitive and not may_read_file
 

@@ -32,7 +32,17 @@ from .forms import (
     VisitRecordForm,
     VisitScheduleForm,
 )
-from .models import ClueCategory, ClueStatus, LiveSeizureVisit, Measure, MeasureKind, MeasureStatus, PropertyClue
+from .models import (
+    ClueCategory,
+    ClueKind,
+    ClueSource,
+    ClueStatus,
+    LiveSeizureVisit,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
+    PropertyClue,
+)
 
 # Clues on one page of the clue tab: every row carries its own forms, so the page stays bounded.
 CLUE_PAGE_SIZE = 20
@@ -94,6 +104,7 @@ def _clues_page(request, case, *, form=None, bound=None, status=200):
     shown = presenters.clue_context(request.user, case, clues)
     may_read_file = shown["may_read_file"]
     by_category: dict[str, list[dict]] = {category: [] for category in ClueCategory.values}
+    kinds, sources, states = (presenters.choice_labels(c.choices) for c in (ClueKind, ClueSource, ClueStatus))
     for clue in clues:
         invalidate = None
         if context["can_handle"] and clue.status in (ClueStatus.PENDING, ClueStatus.VERIFIED):
@@ -105,6 +116,9 @@ def _clues_page(request, case, *, form=None, bound=None, status=200):
         by_category[clue.category].append(
             {
                 "clue": clue,
+                "kind_label": kinds.get(clue.kind, clue.kind),
+                "source_label": sources.get(clue.source, clue.source),
+                "status_label": states.get(clue.status, clue.status),
                 "masked": presenters.is_masked(clue, may_read_file),
                 "others": [_other_court(row) for row in others["shown"]],
                 "more_rows": others["more_rows"],
