@@ -109,8 +109,8 @@ def respondent_load() -> list[str]:
     from enforcement.models import RespondentLoad
     from enforcement.services import open_cases_per_identity
 
-    kept = set(RespondentLoad.objects.values_list("identity", "court_id", "open_cases"))
-    counted = {(r["identity"], r["court_id"], r["n"]) for r in open_cases_per_identity()}
+    kept = set(RespondentLoad.objects.values_list("identity", "open_cases", "open_courts"))
+    counted = {(r["identity"], r["open_cases"], r["open_courts"]) for r in open_cases_per_identity()}
     if not counted:
         return ["respondent load: no open case has a respondent with an identity number"]
     return [f"respondent load: {row} kept, not counted" for row in sorted(kept - counted)[:10]] + [

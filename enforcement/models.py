@@ -344,22 +344,20 @@ class CaseParty(models.Model):
 
 
 class RespondentLoad(models.Model):
-    """Open (not closed) cases per respondent identity (身份证号 or 统一社会信用代码) and court.
+    """Open (not closed) cases of a respondent identity (身份证号 or 统一社会信用代码) and the number
+    of courts they are in.
 
     Derived data, kept by the case services (``services.refresh_respondent_load``) whenever a case
     is filed or opens or closes: the supervisor's "same respondent in several courts" trigger reads
-    these few rows per identity instead of counting the identity's cases over the whole country.
+    one row per identity instead of counting the identity's cases over the whole country.
     """
 
-    identity = models.CharField(max_length=18)
-    court = models.ForeignKey(Court, on_delete=models.CASCADE, related_name="+")
+    identity = models.CharField(max_length=18, unique=True)
     open_cases = models.PositiveIntegerField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["identity", "court"], name="respondent_load_unique")]
+    open_courts = models.PositiveIntegerField()
 
     def __str__(self) -> str:
-        return f"{self.identity} @ {self.court_id}: {self.open_cases}"
+        return f"{self.identity}: {self.open_cases} in {self.open_courts} courts"
 
 
 class CaseNumberSequence(models.Model):

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -506,16 +506,16 @@ def respondent_identifiers(case: EnforcementCase) -> set[str]:
 
 
 def open_cases_per_identity(identities: list[str] | None = None) -> QuerySet:
-    """Rows ``{identity, court_id, n}``: the open cases of each respondent identity per court,
-    counted from the cases (all identities, or only ``identities``)."""
+    """Rows ``{identity, open_cases, open_courts}``: the open cases of each respondent identity
+    and the courts they are in, counted from the cases (all identities, or only ``identities``)."""
     rows = CaseParty.objects.filter(role=CasePartyRole.RESPONDENT).exclude(case__status=CaseStatus.CLOSED)
     if identities is not None:
         rows = rows.filter(Q(party__id_number__in=identities) | Q(party__uscc__in=identities))
     return (
         rows.annotate(identity=party_identity("party__"))
         .exclude(identity="")
-        .values("identity", court_id=F("case__court_id"))
-        .annotate(n=Count("case_id", distinct=True))
+        .values("identity")
+        .annotate(open_cases=Count("case_id", distinct=True), open_courts=Count("case__court_id", distinct=True))
         .order_by()
     )
 
@@ -536,7 +536,7 @@ def refresh_respondent_load(identities: Iterable[str]) -> None:
             for identity in identities:
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["respondent_load:" + identity])
     rows = [
-        RespondentLoad(identity=r["identity"], court_id=r["court_id"], open_cases=r["n"])
+        RespondentLoad(identity=r["identity"], open_cases=r["open_cases"], open_courts=r["open_courts"])
         for r in open_cases_per_identity(identities)
     ]
     RespondentLoad.objects.filter(identity__in=identities).delete()
@@ -548,7 +548,7 @@ def rebuild_respondent_load() -> int:
     sql, params = open_cases_per_identity().query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         RespondentLoad.objects.all().delete()
-        cursor.execute(f"INSERT INTO {RespondentLoad._meta.db_table} (identity, court_id, open_cases) {sql}", params)
+        cursor.execute(f"INSERT INTO {RespondentLoad._meta.db_table} (identity, open_cases, open_courts) {sql}", params)
         return cursor.rowcount
 
 

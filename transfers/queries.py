@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     DateField,
     DateTimeField,
     Exists,
@@ -26,7 +25,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -158,12 +156,9 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         .values("ident")
     )
     linked = (
-        RespondentLoad.objects.filter(identity__in=own_idents)
-        .values("identity")
-        .annotate(n=Sum("open_cases"), k=Count("court_id"))
-        .filter(k__gte=OuterRef("t_min_courts"))
-        .order_by("-n")
-        .values("n")[:1]
+        RespondentLoad.objects.filter(identity__in=own_idents, open_courts__gte=OuterRef("t_min_courts"))
+        .order_by("-open_cases")
+        .values("open_cases")[:1]
     )
     last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
     old_clue = PropertyClue.objects.filter(
@@ -205,7 +200,8 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
             r_undisposed=ExpressionWrapper(Exists(old_clue) | Exists(old_measure), output_field=BooleanField()),
             r_stalled=ExpressionWrapper(Q(last_activity__lt=F("t_stalled_before")), output_field=BooleanField()),
         )
-        .filter(Q(r_art237=True) | Q(r_same_respondent=True) | Q(r_undisposed=True) | Q(r_stalled=True))
+        # cheapest reasons first: PostgreSQL stops at the first that holds
+        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_undisposed=True) | Q(r_same_respondent=True))
     )
     if reason in REASONS:
         queryset = queryset.filter(**{f"r_{reason}": True})

@@ -18,11 +18,12 @@ from tests.factories import CourtFactory, PartyFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def load() -> dict[tuple[str, int], int]:
-    return {(r.identity, r.court_id): r.open_cases for r in RespondentLoad.objects.all()}
+def load() -> dict[str, tuple[int, int]]:
+    """identity -> (open cases, courts they are in)"""
+    return {r.identity: (r.open_cases, r.open_courts) for r in RespondentLoad.objects.all()}
 
 
-def recounted() -> dict[tuple[str, int], int]:
+def recounted() -> dict[str, tuple[int, int]]:
     """What a full recount from the cases gives (and leaves in the table)."""
     services.rebuild_respondent_load()
     return load()
@@ -51,21 +52,21 @@ def test_filing_closing_and_resuming_keep_the_counts(courts):
     b = file_case(yuhu, [twin])
     c = file_case(yuetang, [person, nobody])
     ident, uscc = person.id_number, company.uscc
-    assert load() == {(ident, courts.yuhu.pk): 2, (uscc, courts.yuhu.pk): 1, (ident, courts.yuetang.pk): 1}
+    assert load() == {ident: (3, 2), uscc: (1, 1)}
 
     # suspending keeps a case open; closing takes it out
     services.transition_case(yuhu, a, CaseStatus.IN_PROGRESS)
     services.transition_case(yuhu, a, CaseStatus.SUSPENDED, reason="等待")
-    assert load()[(ident, courts.yuhu.pk)] == 2
+    assert load()[ident] == (3, 2)
     services.transition_case(
         yuhu, a, CaseStatus.CLOSED, closing_method=ClosingMethod.CLOSED_FOR_NOW, reason="无可供执行财产"
     )
     services.transition_case(yuetang, c, CaseStatus.CLOSED, closing_method=ClosingMethod.REJECTED)
-    assert load() == {(ident, courts.yuhu.pk): 1}
+    assert load() == {ident: (1, 1)}
 
     # 执恢: the new case counts again, under both of its respondents
     services.resume_case(yuhu, a, reason="发现财产")
-    assert load() == {(ident, courts.yuhu.pk): 2, (uscc, courts.yuhu.pk): 1}
+    assert load() == {ident: (2, 1), uscc: (1, 1)}
     assert b.status == CaseStatus.FILED
     before = load()
     assert recounted() == before
@@ -85,7 +86,7 @@ def test_a_refused_filing_leaves_the_table_as_it_was(courts):
             basis_issuing_court="y",
             amount_due="-1",
         )
-    assert load() == before == {(person.id_number, courts.yuhu.pk): 1}
+    assert load() == before == {person.id_number: (1, 1)}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,5 +114,5 @@ def test_courts_filing_against_one_debtor_at_once_are_all_counted(courts):
     for t in threads:
         t.join(timeout=60)
     assert not failures, failures
-    assert load() == {(person.id_number, court.pk): 1 for court in basics}
-    assert recounted() == {(person.id_number, court.pk): 1 for court in basics}
+    assert load() == {person.id_number: (6, 6)}
+    assert recounted() == {person.id_number: (6, 6)}
