@@ -39,6 +39,18 @@ def clues_of(case) -> QuerySet:
     )
 
 
+def platform_freezes(case) -> QuerySet:
+    """The case's active freezes of assets on a platform, oldest first: what an unfreeze or a
+    renewal notice names (with the clue and platform their label shows, nothing more)."""
+    return (
+        Measure.objects.filter(
+            case=case, kind=MeasureKind.FREEZE, status=MeasureStatus.ACTIVE, clue__platform__isnull=False
+        )
+        .select_related("clue__platform")
+        .order_by("id")
+    )
+
+
 def clues_by_category(case) -> QuerySet:
     """The clues of ``case`` in the order of the clue tab: category (as ClueCategory lists them),
     then newest first, so a page of it reads as contiguous category groups."""

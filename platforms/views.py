@@ -9,9 +9,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clues import queries as clue_queries
 from clues import services as clue_services
-from clues.models import MeasureKind, MeasureStatus, PropertyClue
+from clues.models import PropertyClue
+from clues.presenters import choice_labels
 from enforcement import queries as case_queries
 from enforcement.forms import apply_service_errors
 from enforcement.models import Role
@@ -29,7 +31,7 @@ from enforcement.views import case_context, case_worker_required, page_of, syste
 
 from . import pdf, services
 from .forms import CancelForm, ConnectorForm, FreezeFoundForm, NoticeForm, PlatformForm, QueryAllForm, RotateForm
-from .models import Connector, DeliveryAttempt, Notice, NoticeKind, NoticeState, Platform
+from .models import Connector, DeliveryAttempt, FreezeMode, Notice, NoticeKind, NoticeState, Platform
 
 TERMINAL = frozenset(services.TERMINAL_STATES)
 CANCELLABLE = frozenset({NoticeState.AWAITING_APPROVAL, NoticeState.QUEUED, NoticeState.FAILED})
@@ -45,17 +47,21 @@ NOTICE_BATCHES_PER_PAGE = 10
 
 
 def _with_rows(queryset: QuerySet) -> QuerySet:
-    attempts = Prefetch("delivery_attempts", queryset=DeliveryAttempt.objects.order_by("number"))
-    return queryset.select_related("platform", "case__court", "requested_by", "approved_by").prefetch_related(attempts)
+    """Notices with the platform and the users their rows name (``_rows`` reads the delivery
+    attempts, one query for the whole list)."""
+    return queryset.select_related("platform", "requested_by", "approved_by")
 
 
 def notices_of(case) -> QuerySet:
+    """The notices of one case, newest first. The case is not joined again on every notice:
+    ``_rows`` gives each the case already loaded."""
     return _with_rows(Notice.objects.filter(case=case)).order_by("-created_at", "-id")
 
 
 def notices_for(user, action: Action = Action.HANDLE) -> QuerySet:
     """Notices of the cases ``user`` may perform ``action`` on, newest first."""
-    return _with_rows(Notice.objects.filter(case__in=cases_for(user, action))).order_by("-created_at", "-id")
+    queryset = _with_rows(Notice.objects.filter(case__in=cases_for(user, action))).select_related("case__court")
+    return queryset.order_by("-created_at", "-id")
 
 
 def enabled_connectors() -> list[Connector]:
@@ -64,9 +70,11 @@ def enabled_connectors() -> list[Connector]:
 
 def freeze_figures(case) -> dict:
     """未履行金额, the limit, what is frozen or on its way, and the room left for new freezes."""
+    # 已冻结 comes with a case loaded for its pages (case_detail annotates it, the same sum)
+    frozen = getattr(case, "amount_frozen", None)
     limit, frozen, pending = (
         clue_services.freeze_limit(case),
-        clue_services.frozen_total(case),
+        clue_services.frozen_total(case) if frozen is None else frozen,
         services.pending_amount(case, NoticeKind.FREEZE),
     )
     return {
@@ -78,30 +86,67 @@ def freeze_figures(case) -> dict:
     }
 
 
-def _row(notice: Notice, *, may_handle: bool, may_approve: bool) -> dict:
+def _attempts_of(notices: list[Notice]) -> dict[int, list[DeliveryAttempt]]:
+    """The delivery attempts of ``notices`` in order, by notice id: one query (a prefetch builds a
+    queryset for every notice, which cost more than the query itself)."""
+    attempts: dict[int, list[DeliveryAttempt]] = {notice.pk: [] for notice in notices}
+    if attempts:
+        for attempt in DeliveryAttempt.objects.filter(notice_id__in=list(attempts)).order_by("notice_id", "number"):
+            attempts[attempt.notice_id].append(attempt)
+    return attempts
+
+
+def _row(notice: Notice, attempts: list, labels: dict, *, may_handle: bool, may_approve: bool) -> dict:
     return {
         "notice": notice,
-        "attempts": list(notice.delivery_attempts.all()),
+        "attempts": attempts,
+        "kind_label": labels["kind"].get(notice.kind, notice.kind),
+        "state_label": labels["state"].get(notice.state, notice.state),
+        "freeze_mode_label": labels["freeze_mode"].get(notice.freeze_mode, notice.freeze_mode),
         "can_approve": may_approve and notice.state == NoticeState.AWAITING_APPROVAL,
         "can_replay": may_handle and notice.state == NoticeState.FAILED,
         "can_cancel": may_handle and notice.state in CANCELLABLE,
     }
 
 
-def _rows(user, notices, case=None) -> list[dict]:
-    """Rows with the actions the user may take. For one case the policy is asked once; for a list
-    across cases it answers in SQL (two queries, whatever the number of cases)."""
+def _rows(user, notices, case=None, *, may_handle: bool | None = None) -> list[dict]:
+    """Rows with their attempts, labels and the actions the user may take. For one case the policy
+    is asked once (``may_handle`` when the page knows it already: may handle and the case is open)
+    and every notice gets that case; for a list across cases the policy answers in SQL (two
+    queries, whatever the number of cases)."""
     notices = list(notices)
+    attempts = _attempts_of(notices)
+    labels = {
+        "kind": choice_labels(NoticeKind.choices),
+        "state": choice_labels(NoticeState.choices),
+        "freeze_mode": choice_labels(FreezeMode.choices),
+    }
     if case is not None:
-        may_handle = can(user, Action.HANDLE, case) and case.is_open
+        if may_handle is None:
+            may_handle = can(user, Action.HANDLE, case) and case.is_open
         may_approve = can(user, Action.APPROVE, case)
-        return [_row(n, may_handle=may_handle, may_approve=may_approve) for n in notices]
+        for notice in notices:
+            notice.case = case
+        return [_row(n, attempts[n.pk], labels, may_handle=may_handle, may_approve=may_approve) for n in notices]
     case_ids = {notice.case_id for notice in notices}
     handle = set(cases_for(user, Action.HANDLE).filter(pk__in=case_ids).values_list("pk", flat=True))
     approve = set(cases_for(user, Action.APPROVE).filter(pk__in=case_ids).values_list("pk", flat=True))
     return [
-        _row(n, may_handle=n.case_id in handle and n.case.is_open, may_approve=n.case_id in approve) for n in notices
+        _row(
+            n,
+            attempts[n.pk],
+            labels,
+            may_handle=n.case_id in handle and n.case.is_open,
+            may_approve=n.case_id in approve,
+        )
+        for n in notices
     ]
+
+
+def _cancel_reason() -> str:
+    """The reason field of the 撤销 form under every cancellable row, drawn once for the page: it
+    is the same on each row, and a form field costs more to draw than the rest of its row."""
+    return render_to_string("includes/field.html", {"field": CancelForm()["reason"], "wrapper": "mb-1"})
 
 
 def batches_of(case) -> QuerySet:
@@ -121,7 +166,9 @@ def _batches(rows: list[dict]) -> list[dict]:
     groups: dict = {}
     for row in rows:
         notice = row["notice"]
-        group = groups.setdefault(notice.batch, {"batch": notice.batch, "first": notice, "rows": []})
+        group = groups.setdefault(
+            notice.batch, {"batch": notice.batch, "first": notice, "kind_label": row["kind_label"], "rows": []}
+        )
         group["rows"].append(row)
     for group in groups.values():
         group["rows"].sort(key=lambda row: row["notice"].platform.code)
@@ -148,19 +195,14 @@ def _handled_case(request, pk):
 
 
 def _notice_form(case, respondents, data=None, initial=None) -> NoticeForm:
-    clues = [c for c in clue_queries.clues_of(case) if c.platform_id]
-    measures = (
-        clue_queries.measures_of(case)
-        .filter(kind=MeasureKind.FREEZE, status=MeasureStatus.ACTIVE, clue__platform__isnull=False)
-        .order_by("id")
-    )
+    """The notice form with the case's clues on a platform and its active freezes on one."""
     return NoticeForm(
         data,
         initial=initial,
         connectors=enabled_connectors(),
         respondents=respondents,
-        clues=clues,
-        measures=list(measures),
+        clues=list(clue_queries.clues_of(case).filter(platform__isnull=False)),
+        measures=list(clue_queries.platform_freezes(case)),
     )
 
 
@@ -189,7 +231,8 @@ def _notices_page(request, case, *, form=None, status=200):
     only the notices of the page's requests are loaded."""
     context = case_context(request, case, "notices")
     page = page_of(request, batches_of(case), NOTICE_BATCHES_PER_PAGE, number=_notice_page_number(request, case))
-    rows = _rows(request.user, notices_of(case).filter(batch__in=page.object_list), case)
+    notices = notices_of(case).filter(batch__in=page.object_list)
+    rows = _rows(request.user, notices, case, may_handle=context["can_handle"])
     if context["can_handle"] and form is None:
         preset = {key: request.GET[key] for key in ("kind", "clue", "measure") if request.GET.get(key)}
         form = _notice_form(case, context["respondents"], initial=preset)
@@ -201,7 +244,7 @@ def _notices_page(request, case, *, form=None, status=200):
             "form": form,
             "query_form": QueryAllForm(respondents=context["respondents"]) if context["can_handle"] else None,
             "figures": freeze_figures(case) if context["can_handle"] else None,
-            "cancel_form": CancelForm(),
+            "cancel_reason": _cancel_reason(),
         }
     )
     return render(request, "platforms/case_notices.html", context, status=status)
@@ -485,7 +528,7 @@ def notice_list(request):
         "attention": _rows(user, attention),
         "page": page,
         "recent": _rows(user, page.object_list),
-        "cancel_form": CancelForm(),
+        "cancel_reason": _cancel_reason(),
     }
     return render(request, "platforms/notice_list.html", context)
 
@@ -498,7 +541,7 @@ def approval_list(request):
         raise PermissionDenied(_("仅执行局长可以审批"))
     waiting = notices_for(user, Action.APPROVE).filter(state=NoticeState.AWAITING_APPROVAL)
     page = page_of(request, waiting.order_by("created_at", "id"))
-    context = {"page": page, "rows": _rows(user, page.object_list), "cancel_form": CancelForm()}
+    context = {"page": page, "rows": _rows(user, page.object_list), "cancel_reason": _cancel_reason()}
     return render(request, "platforms/approval_list.html", context)
 
 
