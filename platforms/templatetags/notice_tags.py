@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from platforms.models import NoticeState
 
@@ -50,3 +52,22 @@ def amount_of(form, key: str):
 def picked_keys(form) -> list[str]:
     """The accounts ticked in a submitted freeze form (kept when the form comes back refused)."""
     return form.data.getlist("pick") if form.is_bound else []
+
+
+@register.filter
+def attempt_line(attempt) -> str:
+    """One delivery attempt as the attempts cell lists it: number, start (local time, as
+    ``date:"m-d H:i:s"``), HTTP status or —, error class, duration. Built here rather than in the
+    template: the 协助通知 tab lists about a hundred attempts, and the template and its date filter
+    took a quarter of the page's drawing time on them."""
+    status = f"HTTP {attempt.http_status}" if attempt.http_status else "—"
+    error = format_html(' · <span class="text-danger">{}</span>', attempt.error_class) if attempt.error_class else ""
+    return format_html(
+        '<div class="attempt attempt-{}">#{} <span class="text-nowrap">{}</span> · {}{} · {} ms</div>',
+        attempt.outcome,
+        attempt.number,
+        localtime(attempt.started_at).strftime("%m-%d %H:%M:%S"),
+        status,
+        error,
+        attempt.duration_ms,
+    )

@@ -8,6 +8,7 @@ Completed notices are delivered to the real stand-in platform process (one per m
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from clues.models import PropertyClue
 from enforcement.models import AuditEntry, CaseEvent, CaseParty, CasePartyRole, Role
@@ -347,6 +349,44 @@ def test_tab_shows_batches_states_attempts_and_results(client, cast, world):
     client.force_login(cast.supervisor)
     html = client.get(case_url("case_notices", cast)).content.decode()
     assert "ali-1" in html and "notice-form" not in html and "/replay/" not in html and "/cancel/" not in html
+
+
+def test_attempts_listed_in_order_with_time_status_and_error(client, cast, world):
+    """Each attempt: number, local start time, HTTP status or —, the error class (escaped), duration."""
+    failed = world["failed"]
+    first = DeliveryAttempt.objects.get(notice=failed)
+    start = first.started_at + dt.timedelta(seconds=30)
+    # two later attempts, stored out of order: the cell lists them by number
+    DeliveryAttempt.objects.create(
+        notice=failed, number=3, started_at=start, duration_ms=7, error_class="<Timeout>", outcome="failed"
+    )
+    DeliveryAttempt.objects.create(
+        notice=failed,
+        number=2,
+        started_at=start,
+        duration_ms=120,
+        http_status=503,
+        error_class="HTTPError",
+        outcome="retry",
+    )
+    client.force_login(cast.assigned)
+    html = client.get(case_url("case_notices", cast)).content.decode()
+    cell = re.search(rf'<tr id="notice-{failed.pk}".*?<td class="attempts small">(.*?)</td>', html, re.S).group(1)
+    local = timezone.localtime(first.started_at).strftime("%m-%d %H:%M:%S")
+    later = timezone.localtime(start).strftime("%m-%d %H:%M:%S")
+    lines = re.findall(r'<div class="attempt [^"]*">.*?</div>', cell)
+    assert lines == [
+        f'<div class="attempt attempt-{first.outcome}">#1 <span class="text-nowrap">{local}</span> · — · '
+        f'<span class="text-danger">connection_error</span> · {first.duration_ms} ms</div>',
+        f'<div class="attempt attempt-retry">#2 <span class="text-nowrap">{later}</span> · HTTP 503 · '
+        '<span class="text-danger">HTTPError</span> · 120 ms</div>',
+        f'<div class="attempt attempt-failed">#3 <span class="text-nowrap">{later}</span> · — · '
+        '<span class="text-danger">&lt;Timeout&gt;</span> · 7 ms</div>',
+    ]
+    done = re.search(rf'<tr id="notice-{world["completed"].pk}".*?</tr>', html, re.S).group(0)
+    assert re.search(
+        r'<div class="attempt attempt-done">#1 <span class="text-nowrap">[^<]*</span> · HTTP 200 · \d+ ms</div>', done
+    )
 
 
 def test_sent_query_has_one_row_per_platform(client, cast, company, connected):
