@@ -183,8 +183,12 @@ def clue_label(clue: PropertyClue) -> str:
     """How a clue is named in the timeline: kind and platform, never the account (the timeline is
     read by everyone who may view the case; data-category accounts are personal information)."""
     holder = clue.platform.name if clue.platform_id else ""
-    # the enum's label, not get_kind_display(): that one translates every choice on each call
-    kind = ClueKind(clue.kind).label if clue.kind in ClueKind.values else clue.kind
+    # the enum's label, not get_kind_display(): that one translates every choice on each call;
+    # looked up by value, not tested against ClueKind.values, which builds the list on each call
+    try:
+        kind = ClueKind(clue.kind).label
+    except ValueError:
+        kind = clue.kind
     return f"{kind}{'（' + holder + '）' if holder else ''}"
 
 

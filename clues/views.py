@@ -65,13 +65,21 @@ def _auto_id(name: str, pk: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _label(choices, value) -> str:
+    """The label of ``value`` in a choices enum, "" for none (a lookup by value: ``Enum.values``
+    builds the list of values on each call)."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return ""
+
+
 def _other_court(row: dict) -> dict:
     """A row of ``other_courts_many`` with the measure kind and status in words."""
-    kind, state = row.get("measure_kind"), row.get("measure_status")
     return {
         **row,
-        "measure_kind_label": MeasureKind(kind).label if kind in MeasureKind.values else "",
-        "measure_status_label": MeasureStatus(state).label if state in MeasureStatus.values else "",
+        "measure_kind_label": _label(MeasureKind, row.get("measure_kind")),
+        "measure_status_label": _label(MeasureStatus, row.get("measure_status")),
     }
 
 
