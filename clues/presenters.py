@@ -23,10 +23,12 @@ OTHER_COURTS_SHOWN = 3
 SENSITIVE_FIELDS = ("account", "registry", "notes", "estimated_value")
 
 
-def clue_context(user, case, clues) -> dict:
+def clue_context(user, case, clues, *, may_read_file: bool | None = None) -> dict:
     """``may_read_file`` and ``other_courts`` (by asset key) for ``clues`` of ``case``; records the
-    audited read of sensitive clue content when the user may see it."""
-    may_read_file = can(user, Action.VIEW_FILE, case)
+    audited read of sensitive clue content when the user may see it. A page that has asked the
+    policy already passes ``may_read_file``."""
+    if may_read_file is None:
+        may_read_file = can(user, Action.VIEW_FILE, case)
     sensitive = [clue.pk for clue in clues if clue.is_sensitive]
     if sensitive and may_read_file:
         with transaction.atomic():

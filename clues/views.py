@@ -109,7 +109,7 @@ def _clues_page(request, case, *, form=None, bound=None, status=200):
         number=_clue_page_number(request, case, bound[0] if bound else None),
     )
     clues = list(page.object_list)
-    shown = presenters.clue_context(request.user, case, clues)
+    shown = presenters.clue_context(request.user, case, clues, may_read_file=context["can_view_file"])
     may_read_file = shown["may_read_file"]
     by_category: dict[str, list[dict]] = {category: [] for category in ClueCategory.values}
     kinds, sources, states = (presenters.choice_labels(c.choices) for c in (ClueKind, ClueSource, ClueStatus))
