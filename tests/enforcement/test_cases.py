@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,6 +27,7 @@ from enforcement.models import (
     Role,
 )
 from enforcement.permissions import Action, can
+from tests.concurrency import run_at_once
 from tests.factories import PartyFactory, UserFactory, valid_id_number
 
 NUMBER_RE = re.compile(
@@ -145,28 +144,9 @@ def test_concurrent_filings_get_distinct_consecutive_numbers(courts):
     judges = [UserFactory(court=courts.yuhu, roles=[Role.JUDGE]) for _ in range(threads_count)]
     applicant, respondent = PartyFactory(), PartyFactory()
     day = dt.date(2025, 5, 20)
-    barrier = threading.Barrier(threads_count)
-    numbers: list[str] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-
-    def file_one(judge):
-        try:
-            barrier.wait(timeout=30)
-            case = open_(judge, (applicant, respondent), filed_on=day)
-            with lock:
-                numbers.append(case.number)
-        except BaseException as exc:  # noqa: BLE001 - reported in the main thread
-            with lock:
-                failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=file_one, args=(j,)) for j in judges]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    numbers, failures = run_at_once(
+        lambda judge: open_(judge, (applicant, respondent), filed_on=day).number, [(j,) for j in judges]
+    )
     assert not failures, failures
     assert sorted(numbers, key=lambda n: int(NUMBER_RE.match(n)["seq"])) == [
         f"（2025）湘0302执{n}号" for n in range(1, threads_count + 1)

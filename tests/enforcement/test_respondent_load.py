@@ -6,13 +6,11 @@ every filing, closing and 执恢 exactly, also when two courts file against one 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from enforcement import services
 from enforcement.models import CaseStatus, ClosingMethod, CourtLevel, RespondentLoad, Role
+from tests.concurrency import run_at_once
 from tests.factories import CourtFactory, PartyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,23 +94,7 @@ def test_courts_filing_against_one_debtor_at_once_are_all_counted(courts):
     basics = [CourtFactory(level=CourtLevel.BASIC, parent=courts.mid) for _ in range(6)]
     judges = [UserFactory(court=court, roles=[Role.JUDGE]) for court in basics]
     person = PartyFactory()
-    barrier = threading.Barrier(len(judges))
-    failures: list[BaseException] = []
-
-    def file_one(judge):
-        try:
-            barrier.wait(timeout=30)
-            file_case(judge, [person])
-        except BaseException as exc:  # noqa: BLE001 - reported in the main thread
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=file_one, args=(j,)) for j in judges]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    _filed, failures = run_at_once(lambda judge: file_case(judge, [person]), [(j,) for j in judges])
     assert not failures, failures
     assert load() == {person.id_number: (6, 6)}
     assert recounted() == {person.id_number: (6, 6)}
