@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from enforcement.models import EnforcementCase, Role
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
+from tests.support.browser import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -14,10 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_judge_creates_case_and_sees_it_on_the_workbench(page, courts):
     UserFactory(username="li_ming", display_name="李明", court=courts.yuhu, roles=[Role.JUDGE])
 
-    page.goto("/login/")
-    page.fill("input[name=username]", "li_ming")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    login(page, "li_ming")
     expect(page).to_have_url(re.compile(r".*/workbench/$"))
     expect(page.locator("h1")).to_have_text("我的工作台")
 

@@ -11,7 +11,8 @@ from clues import services
 from clues.models import Measure, PropertyClue
 from enforcement.models import Role
 from tests.clues.factories import PlatformFactory, add_clue, case_in, respondent_of, twin_of
-from tests.factories import PASSWORD, CourtFactory, EnforcementCaseFactory, UserFactory
+from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory
+from tests.support.browser import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +23,7 @@ def test_judge_records_a_clue_and_a_freeze_and_sees_the_expiry(page, courts):
     case = EnforcementCaseFactory(court=courts.yuhu, judges=[judge])
     respondent = respondent_of(case)
 
-    page.goto("/login/")
-    page.fill("input[name=username]", "li_ming")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    login(page, "li_ming")
     expect(page).to_have_url(re.compile(r".*/workbench/$"))
 
     page.goto(f"/cases/{case.pk}/")
@@ -84,10 +82,7 @@ def test_judge_opens_every_other_court_on_an_asset(page, courts):
         others.append(rival)
     clue = add_clue(judge, case, platform=alipay, account="ZFB-5566")
 
-    page.goto("/login/")
-    page.fill("input[name=username]", "li_ming")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    login(page, "li_ming")
     expect(page).to_have_url(re.compile(r".*/workbench/$"))
     page.goto(f"/cases/{case.pk}/clues/")
     cell = page.locator(f"tr#clue-{clue.pk} td.other-courts")

@@ -12,7 +12,8 @@ from clues.models import PropertyClue
 from enforcement.models import Role
 from platforms.models import Notice, NoticeState
 from tests.clues.factories import PlatformFactory
-from tests.factories import PASSWORD, EnforcementCaseFactory, PartyFactory, UserFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
+from tests.support.browser import login
 from tests.support.platforms import COMPANY_USCC, holding, platform_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,10 +36,7 @@ def test_one_click_query_shows_live_progress(page, courts, mock_platforms, sysad
         court=courts.yuhu, judges=[judge], parties__respondents=[company], amount_due=Decimal("500000.00")
     )
 
-    page.goto("/login/")
-    page.fill("input[name=username]", "li_ming")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    login(page, "li_ming")
     expect(page).to_have_url(re.compile(r".*/workbench/$"))
 
     page.goto(f"/cases/{case.pk}/")

@@ -11,19 +11,11 @@ from playwright.sync_api import expect
 
 from enforcement.models import EnforcementCase, Role
 from tests.clues.factories import PlatformFactory, add_clue, add_measure
-from tests.factories import PASSWORD, EnforcementCaseFactory, UserFactory
+from tests.factories import EnforcementCaseFactory, UserFactory
+from tests.support.browser import login
 from transfers.models import Transfer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, username):
-    page.context.clear_cookies()
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.locator("nav .court-name")).to_be_visible()
 
 
 def test_supervisor_designates_and_the_receiving_judge_sees_the_full_history(page, courts):
