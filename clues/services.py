@@ -334,9 +334,10 @@ def record_finding(
     value = parse_money(balance, "balance", _("余额"), allow_zero=True)
     clue = PropertyClue.objects.select_for_update().filter(case=case, asset_key=key).first()
     if clue is not None:
-        PropertyClue.objects.filter(pk=clue.pk).update(estimated_value=value)
-        clue.estimated_value = value
-        audit.record(None, "clue.balance", clue, case=case, payload={"balance": str(value)})
+        if clue.estimated_value != value:  # the same balance reported again changes nothing
+            PropertyClue.objects.filter(pk=clue.pk).update(estimated_value=value)
+            clue.estimated_value = value
+            audit.record(None, "clue.balance", clue, case=case, payload={"balance": str(value)})
         return clue
     kind = FINDING_KIND.get(asset_kind, ClueKind.PLATFORM_BALANCE)
     clue = PropertyClue.objects.create(
@@ -370,7 +371,7 @@ def record_query_answers(
     """Platforms answered queries on one respondent (one request to every platform), each listing
     accounts: ``record_finding`` for all of them at once (one lookup of existing clues, one insert
     of the new ones, one balance update, one timeline event summarizing the findings and one batch
-    of audit entries, one per clue).
+    of audit entries, one per clue found or whose balance changed).
 
     ``answers`` are ``(platform, rows)``, rows dicts with ``account``, ``asset_kind`` and
     ``balance``, taken in order. Returns, per answer, the ``ValidationError`` of its first invalid
@@ -419,10 +420,11 @@ def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[Pro
     for key, account, asset_kind, value, platform in parsed:
         clue = existing.get(key) or new.get(key)
         if clue is not None:
-            clue.estimated_value = value
-            if key in existing:
-                updated[key] = clue
-            entries.append(("clue.balance", clue, {"balance": str(value)}))
+            if clue.estimated_value != value:  # the same balance reported again changes nothing
+                clue.estimated_value = value
+                if key in existing:
+                    updated[key] = clue
+                entries.append(("clue.balance", clue, {"balance": str(value)}))
         else:
             clue = new[key] = PropertyClue(
                 case=case,

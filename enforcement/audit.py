@@ -31,6 +31,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def digest(data: Any) -> str:
+    """The SHA-256 of ``data``'s canonical JSON: an entry's payload can carry it to make data kept
+    elsewhere (a platform's answer stored on its notice) tamper-evident."""
+    return _digest(_canonical(data))
+
+
 def chain_for_case(case_id: int | None) -> str:
     return f"case:{case_id}" if case_id else SYSTEM_CHAIN
 

@@ -563,11 +563,15 @@ def _end(
     extra_fields: tuple[str, ...] = (),
     audit_entries: list | None = None,
     audit_sink: list | None = None,
+    ended: list | None = None,
 ) -> None:
     """Move ``notice`` to a final state with one UPDATE (plus ``extra_fields`` the caller already
     set on it) and audit it; ``audit_entries`` (``(action, obj, payload)`` on the notice's case
     chain, by the same actor, e.g. what its result ingested) are recorded first, in the same batch.
-    With ``audit_sink`` (a list, system actor) the entries are appended to it for ``_flush_audit``."""
+    With ``audit_sink`` (a list, system actor) the entries are appended to it for ``_flush_audit``;
+    with ``ended`` (a list) the notice is appended to it for ``_write_ends`` instead of saved. The
+    entry of a notice with a result carries the result's digest: the answer kept on the notice is
+    tamper-evident."""
     notice.state = state
     notice.ended_at = timezone.now()
     fields = [*extra_fields, "state", "ended_at"]
@@ -583,15 +587,19 @@ def _end(
     if state in (NoticeState.COMPLETED, NoticeState.REJECTED):
         notice.completed_at = notice.ended_at
         fields.append("completed_at")
-    notice.save(update_fields=fields)
+    if ended is not None:
+        ended.append(notice)
+    else:
+        notice.save(update_fields=fields)
+    payload = {"reason": reason} if result is None else {"reason": reason, "result_digest": audit.digest(result)}
     if audit_sink is not None:
         audit_sink.extend((notice.case, *entry) for entry in audit_entries or [])
-        audit_sink.append((notice.case, f"notice.{state}", notice, {"reason": reason}))
+        audit_sink.append((notice.case, f"notice.{state}", notice, payload))
         return
     if not audit_entries:
-        audit.record(actor, f"notice.{state}", notice, case=notice.case, payload={"reason": reason})
+        audit.record(actor, f"notice.{state}", notice, case=notice.case, payload=payload)
         return
-    entries = [*audit_entries, (f"notice.{state}", notice, {"reason": reason})]
+    entries = [*audit_entries, (f"notice.{state}", notice, payload)]
     audit.record_many(
         actor,
         "",
@@ -600,6 +608,35 @@ def _end(
         payloads=[payload for _action, _obj, payload in entries],
         actions=[action for action, _obj, _payload in entries],
     )
+
+
+def _write_ends(notices: list[Notice]) -> None:
+    """One UPDATE for the final states ``_end`` set on ``notices`` (rows the caller has locked)."""
+    if not notices:
+        return
+    encoder = Notice._meta.get_field("result").encoder
+    columns = [
+        [n.pk for n in notices],
+        [n.state for n in notices],
+        [n.ended_at for n in notices],
+        [n.completed_at for n in notices],
+        [n.acknowledged_at for n in notices],
+        [n.cancel_reason for n in notices],
+        [n.last_error for n in notices],
+        [None if n.result is None else json.dumps(n.result, cls=encoder) for n in notices],
+    ]
+    table = connection.ops.quote_name(Notice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS n SET state = v.state, ended_at = v.ended_at, completed_at = v.completed_at,"
+            " acknowledged_at = v.acknowledged_at, cancel_reason = v.cancel_reason, last_error = v.last_error,"
+            " result = v.result::jsonb"
+            " FROM UNNEST(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],"
+            " %s::varchar[], %s::varchar[], %s::text[])"
+            " AS v(id, state, ended_at, completed_at, acknowledged_at, cancel_reason, last_error, result)"
+            " WHERE n.id = v.id",
+            columns,
+        )
 
 
 def _flush_audit(sink: list) -> None:
@@ -751,27 +788,34 @@ def _still_allowed(notice: Notice, checked: dict) -> str:
     return ""
 
 
+def _lock_sent(notices: list[Notice]) -> None:
+    """Lock claimed notices and their cases (never the joined court and platform rows: a FOR UPDATE
+    on them blocks the foreign-key checks of concurrent inserts, new notices and clues, and
+    deadlocks), and read on them what a callback or the sweeper may have moved since the claim."""
+    table = connection.ops.quote_name(Notice._meta.db_table)
+    cases = connection.ops.quote_name(EnforcementCase._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT n.id, n.state, n.attempts, n.acknowledged_at FROM {table} n"
+            f" JOIN {cases} c ON c.id = n.case_id WHERE n.id = ANY(%s) ORDER BY n.id FOR UPDATE OF n, c",
+            [[n.pk for n in notices]],
+        )
+        current = {pk: rest for pk, *rest in cursor.fetchall()}
+    for notice in notices:
+        notice.state, notice.attempts, notice.acknowledged_at = current[notice.pk]
+
+
 @transaction.atomic
 def _record(sent: list) -> dict[int, str]:
     """Record what the platforms answered to claimed notices: the attempts in one insert, each
-    notice's next state, what the answers ingested, and the audit entries per case."""
-    # Lock the notices and their cases, never the joined court and platform rows: a FOR UPDATE on
-    # them blocks the foreign-key checks of concurrent inserts (new notices, clues) and deadlocks.
-    locked = {
-        n.pk: n
-        for n in Notice.objects.select_for_update(of=("self", "case"))
-        .select_related("case__court", "platform")
-        .filter(pk__in=[claimed.pk for claimed, _started, _answer in sent])
-        .order_by("pk")
-    }
+    notice's next state (the final ones in one update), what the answers ingested, and the audit
+    entries per case."""
+    _lock_sent([notice for notice, _started, _answer in sent])
     attempts, outcomes, sink, answered = [], {}, [], []
-    for claimed, started, answer in sent:
-        notice = locked[claimed.pk]
-        if notice.respondent_id == claimed.respondent_id and "respondent" in claimed._state.fields_cache:
-            notice.respondent = claimed.respondent  # loaded by the claim; spares a query in ingest_result
+    for notice, started, answer in sent:
         if isinstance(answer, transport.DeliveryError):
             attempts.append(_attempt(notice, started, answer, "retry" if answer.retryable else "failed"))
-            outcomes[notice.pk] = _failed(notice, claimed.platform.connector, answer)
+            outcomes[notice.pk] = _failed(notice, notice.platform.connector, answer)
             continue
         status = answer.body.get("status")
         accepted = answer.http_status == 202 or status == "accepted"
@@ -786,7 +830,9 @@ def _record(sent: list) -> dict[int, str]:
         else:
             notice.acknowledged_at = notice.acknowledged_at or timezone.now()
             answered.append((notice, status, answer.body.get("result") or {}))
-    outcomes.update(_conclude_many(answered, audit_sink=sink))
+    ended: list[Notice] = []
+    outcomes.update(_conclude_many(answered, audit_sink=sink, ended=ended))
+    _write_ends(ended)
     DeliveryAttempt.objects.bulk_create(attempts)
     _flush_audit(sink)
     return outcomes
@@ -842,17 +888,20 @@ def _failed(notice: Notice, connector: Connector, exc: transport.DeliveryError) 
     return "retry"
 
 
-def _conclude_many(answers: list[tuple[Notice, str, dict]], *, audit_sink: list) -> dict[int, str]:
+def _conclude_many(
+    answers: list[tuple[Notice, str, dict]], *, audit_sink: list, ended: list | None = None
+) -> dict[int, str]:
     """The platforms' final answers (``(notice, status, result)``): record each and ingest its result,
     inside the caller's transaction; the accounts that the query answers about one respondent list
-    are recorded together. ``acknowledged_at``, set by the caller, is written with the final state."""
+    are recorded together. ``acknowledged_at``, set by the caller, is written with the final state
+    (by ``_write_ends`` when ``ended`` is given, see ``_end``)."""
     outcomes: dict[int, str] = {}
     found: dict[tuple[int, int], list[tuple[Notice, dict]]] = {}
     for notice, status, result in answers:
         if status == "completed" and notice.kind == NoticeKind.QUERY:
             found.setdefault((notice.case_id, notice.respondent_id), []).append((notice, result))
         else:
-            outcomes[notice.pk] = _conclude(notice, status, result, audit_sink=audit_sink)
+            outcomes[notice.pk] = _conclude(notice, status, result, audit_sink=audit_sink, ended=ended)
     for group in found.values():
         case, respondent, entries = group[0][0].case, group[0][0].respondent, []
         errors = clue_services.record_query_answers(
@@ -865,12 +914,19 @@ def _conclude_many(answers: list[tuple[Notice, str, dict]], *, audit_sink: list)
         for (notice, result), error in zip(group, errors, strict=True):
             if error is not None:
                 result = {**result, "ingest_error": error.messages}
-            _end(notice, NoticeState.COMPLETED, result=result, extra_fields=("acknowledged_at",), audit_sink=audit_sink)
+            _end(
+                notice,
+                NoticeState.COMPLETED,
+                result=result,
+                extra_fields=("acknowledged_at",),
+                audit_sink=audit_sink,
+                ended=ended,
+            )
             outcomes[notice.pk] = "completed"
     return outcomes
 
 
-def _conclude(notice: Notice, status: str, result: dict, *, audit_sink: list) -> str:
+def _conclude(notice: Notice, status: str, result: dict, *, audit_sink: list, ended: list | None = None) -> str:
     """One platform's final answer: record it and ingest its result (a query's: ``_conclude_many``)."""
     if status == "completed":
         entries: list = []
@@ -885,6 +941,7 @@ def _conclude(notice: Notice, status: str, result: dict, *, audit_sink: list) ->
             extra_fields=("acknowledged_at",),
             audit_entries=entries,
             audit_sink=audit_sink,
+            ended=ended,
         )
         return "completed"
     _end(
@@ -894,6 +951,7 @@ def _conclude(notice: Notice, status: str, result: dict, *, audit_sink: list) ->
         reason=str(result.get("reason", ""))[:255],
         extra_fields=("acknowledged_at",),
         audit_sink=audit_sink,
+        ended=ended,
     )
     add_event(
         notice.case,

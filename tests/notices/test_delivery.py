@@ -150,7 +150,10 @@ def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
     statements = [q["sql"] for q in queries.captured_queries]
     assert sum('INSERT INTO "platforms_deliveryattempt"' in sql for sql in statements) == 1
     assert sum('INSERT INTO "enforcement_auditentry"' in sql for sql in statements) == 1
-    assert sum(sql.startswith("UPDATE") and "SET state = " in sql for sql in statements) == 1  # one claim
+    notice_updates = [sql for sql in statements if sql.startswith('UPDATE "platforms_notice"')]
+    # one claim (compare-and-set) and one update writing every final state
+    assert len(notice_updates) == 2, notice_updates
+    assert "sent_at" in notice_updates[0] and "UNNEST" in notice_updates[1]
     assert set(PropertyClue.objects.filter(case=case).values_list("account", flat=True)) == {f"{c}-1" for c in codes}
     completed = AuditEntry.objects.filter(case_id=case.pk, action="notice.completed")
     assert sorted(int(e.object_id) for e in completed) == sorted(n.pk for n in notices)
@@ -178,3 +181,40 @@ def test_in_one_batch_a_disabled_connector_cancels_its_notice_and_the_others_go_
     assert outcomes == {by_code["taobao"].pk: "completed", by_code["jd"].pk: "cancelled"}
     assert Notice.objects.get(pk=by_code["jd"].pk).cancel_reason == "平台连接器已停用"
     assert mock.ledger("jd")["requests"] == [] and len(mock.ledger("taobao")["requests"]) == 1
+
+
+def test_a_balance_reported_again_unchanged_writes_nothing_and_the_answer_is_kept_tamper_evident(
+    cast, case, company, mock_platforms, sysadmin
+):
+    from clues import services as clue_services
+    from enforcement import audit
+
+    mock = mock_platforms({"alipay": platform_config("alipay", holdings=[holding("ali-1", "300.00")])})
+    alipay = PlatformFactory(code="alipay", name="支付宝")
+    mock.connect(sysadmin, alipay)
+
+    def query():
+        (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+        assert services.deliver_many([notice.pk]) == {notice.pk: "completed"}
+        return Notice.objects.get(pk=notice.pk)
+
+    def actions():
+        return list(
+            AuditEntry.objects.filter(case_id=case.pk, action__startswith="clue.").values_list("action", flat=True)
+        )
+
+    first, second = query(), query()
+    assert actions() == ["clue.found"]  # the second answer repeated the balance: no entry, no update
+    clue = PropertyClue.objects.get(case=case, account="ali-1")
+    assert clue.estimated_value == Decimal("300.00")
+    for notice in (first, second):  # each answer as kept on its notice is covered by the trail
+        entry = AuditEntry.objects.get(action="notice.completed", object_id=str(notice.pk))
+        assert entry.payload["result_digest"] == audit.digest(notice.result)
+        assert notice.result["accounts"][0]["account"] == "ali-1"
+
+    rows = [{"account": "ali-1", "asset_kind": "platform_balance", "balance": "120.00"}]
+    assert clue_services.record_query_answers(case, respondent=company, answers=[(alipay, rows)]) == [None]
+    assert actions() == ["clue.found", "clue.balance"]
+    clue.refresh_from_db()
+    assert clue.estimated_value == Decimal("120.00")
+    assert audit.verify() is None
