@@ -610,32 +610,26 @@ def _end(
     )
 
 
+_END_FIELDS = ("state", "ended_at", "completed_at", "acknowledged_at", "cancel_reason", "last_error", "result")
+
+
 def _write_ends(notices: list[Notice]) -> None:
     """One UPDATE for the final states ``_end`` set on ``notices`` (rows the caller has locked)."""
     if not notices:
         return
-    encoder = Notice._meta.get_field("result").encoder
-    columns = [
-        [n.pk for n in notices],
-        [n.state for n in notices],
-        [n.ended_at for n in notices],
-        [n.completed_at for n in notices],
-        [n.acknowledged_at for n in notices],
-        [n.cancel_reason for n in notices],
-        [n.last_error for n in notices],
-        [None if n.result is None else json.dumps(n.result, cls=encoder) for n in notices],
-    ]
-    table = connection.ops.quote_name(Notice._meta.db_table)
+    if connection.vendor != "postgresql":  # the embedded SQLite of `make run`
+        Notice.objects.bulk_update(notices, _END_FIELDS)
+        return
+    fields = [Notice._meta.get_field(name) for name in _END_FIELDS]
+    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = v.{f.column}" for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    names = ", ".join(f.column for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS n SET state = v.state, ended_at = v.ended_at, completed_at = v.completed_at,"
-            " acknowledged_at = v.acknowledged_at, cancel_reason = v.cancel_reason, last_error = v.last_error,"
-            " result = v.result::jsonb"
-            " FROM UNNEST(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],"
-            " %s::varchar[], %s::varchar[], %s::text[])"
-            " AS v(id, state, ended_at, completed_at, acknowledged_at, cancel_reason, last_error, result)"
-            " WHERE n.id = v.id",
-            columns,
+            f"UPDATE {connection.ops.quote_name(Notice._meta.db_table)} AS n SET {columns}"
+            f" FROM UNNEST(%s::bigint[], {arrays}) AS v(id, {names}) WHERE n.id = v.id",
+            [[n.pk for n in notices]]
+            + [[f.get_db_prep_save(getattr(n, f.attname), connection) for n in notices] for f in fields],
         )
 
 
@@ -794,15 +788,19 @@ def _lock_sent(notices: list[Notice]) -> None:
     deadlocks), and read on them what a callback or the sweeper may have moved since the claim."""
     table = connection.ops.quote_name(Notice._meta.db_table)
     cases = connection.ops.quote_name(EnforcementCase._meta.db_table)
+    lock = " FOR UPDATE OF n, c" if connection.features.has_select_for_update_of else ""  # SQLite: none
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT n.id, n.state, n.attempts, n.acknowledged_at FROM {table} n"
-            f" JOIN {cases} c ON c.id = n.case_id WHERE n.id = ANY(%s) ORDER BY n.id FOR UPDATE OF n, c",
-            [[n.pk for n in notices]],
+            f"SELECT n.id, n.state, n.attempts, n.acknowledged_at FROM {table} n JOIN {cases} c ON c.id = n.case_id"
+            f" WHERE n.id IN ({', '.join(['%s'] * len(notices))}) ORDER BY n.id{lock}",
+            [n.pk for n in notices],
         )
         current = {pk: rest for pk, *rest in cursor.fetchall()}
+    field = Notice._meta.get_field("acknowledged_at")
     for notice in notices:
-        notice.state, notice.attempts, notice.acknowledged_at = current[notice.pk]
+        state, attempts, acknowledged_at = current[notice.pk]
+        notice.state, notice.attempts = state, attempts
+        notice.acknowledged_at = field.to_python(acknowledged_at)  # SQLite returns text
 
 
 @transaction.atomic
