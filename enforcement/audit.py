@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import bulk
 from .models import SYSTEM_CHAIN, AuditChainHead, AuditCheckpoint, AuditEntry
 
 GENESIS = "0" * 64
@@ -104,8 +105,7 @@ def record(actor, action: str, obj=None, *, case=None, payload: dict | None = No
         prev_hash=head.entry_hash or GENESIS,
     )
     entry.entry_hash = entry_hash(entry)
-    entry.save(force_insert=True)
-    AuditChainHead.objects.filter(chain=chain).update(seq=entry.seq, entry_hash=entry.entry_hash)
+    _append([entry], chain, entry.seq, entry.entry_hash)
     return entry
 
 
@@ -143,9 +143,26 @@ def record_many(
         )
         entry.entry_hash = prev = entry_hash(entry)
         entries.append(entry)
-    AuditEntry.objects.bulk_create(entries)
-    AuditChainHead.objects.filter(chain=chain).update(seq=seq, entry_hash=prev)
+    _append(entries, chain, seq, prev)
     return entries
+
+
+def _append(entries: list[AuditEntry], chain: str, seq: int, last_hash: str) -> None:
+    """Insert ``entries`` and move the chain head to the last of them (locked by ``_lock_head``)."""
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_create(entries)
+        AuditChainHead.objects.filter(chain=chain).update(seq=seq, entry_hash=last_hash)
+        return
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    values, params = bulk.unnest(fields, entries)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:  # one round trip for both
+        cursor.execute(
+            f"WITH appended AS (INSERT INTO {quote(AuditEntry._meta.db_table)} ({names}) SELECT * FROM {values})"
+            f" UPDATE {quote(AuditChainHead._meta.db_table)} SET seq = %s, entry_hash = %s WHERE chain = %s",
+            [*params, seq, last_hash, chain],
+        )
 
 
 def _sign(heads: dict) -> str:

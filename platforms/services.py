@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from clues import services as clue_services
 from clues.models import Measure, PropertyClue
 from clues.services import guard_freeze
-from enforcement import audit
+from enforcement import audit, bulk
 from enforcement.models import CaseParty, CasePartyRole, Court, EnforcementCase
 from enforcement.permissions import Action, can, require
 from enforcement.services import add_event, parse_money, require_system_admin
@@ -621,15 +621,14 @@ def _write_ends(notices: list[Notice]) -> None:
         Notice.objects.bulk_update(notices, _END_FIELDS)
         return
     fields = [Notice._meta.get_field(name) for name in _END_FIELDS]
+    values, params = bulk.unnest([Notice._meta.pk, *fields], notices)
     columns = ", ".join(f"{connection.ops.quote_name(f.column)} = v.{f.column}" for f in fields)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     names = ", ".join(f.column for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {connection.ops.quote_name(Notice._meta.db_table)} AS n SET {columns}"
-            f" FROM UNNEST(%s::bigint[], {arrays}) AS v(id, {names}) WHERE n.id = v.id",
-            [[n.pk for n in notices]]
-            + [[f.get_db_prep_save(getattr(n, f.attname), connection) for n in notices] for f in fields],
+            f" FROM {values} AS v(id, {names}) WHERE n.id = v.id",
+            params,
         )
 
 
