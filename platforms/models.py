@@ -125,7 +125,10 @@ class Notice(models.Model):
     amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     freeze_mode = models.CharField(max_length=16, choices=FreezeMode.choices, blank=True)
     document_number = models.CharField(_("文书编号"), max_length=100)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # indexed with created_at below (the hourly query limit per user reads the recent ones)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -148,7 +151,11 @@ class Notice(models.Model):
         verbose_name = _("协助执行通知书")
         verbose_name_plural = _("协助执行通知书")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["case", "kind"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["case", "kind"]),
+            models.Index(fields=["requested_by", "created_at"], name="notice_requester_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.platform_id} {self.idempotency_key}"
