@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from clues.presenters import workbench_panels
+from clues.presenters import choice_labels, workbench_panels
 
 from . import queries, services
 from .forms import (
@@ -30,6 +30,7 @@ from .forms import (
 )
 from .models import CaseStatus, CaseType, ClosingMethod, Court, EnforcementCase, Role, User
 from .permissions import Action, can, get_case, require, sees_no_cases
+from .templatetags.court_tags import _ART237_CLASSES
 
 PAGE_SIZE = 50
 
@@ -119,14 +120,40 @@ def home(request):
 def workbench(request):
     from transfers.queries import notifications_for  # transfers builds on enforcement
 
+    today = timezone.localdate()
     page = page_of(request, queries.my_open_cases(request.user))
+    page.object_list = list(page.object_list)
     context = {
         "page": page,
-        "today": timezone.localdate(),
+        "case_rows": workbench_case_rows(page.object_list, today),
+        "today": today,
         "court_notifications": list(notifications_for(request.user)),
         **workbench_panels(request.user),
     }
     return render(request, "enforcement/workbench.html", context)
+
+
+def workbench_case_rows(cases: list[EnforcementCase], today) -> list[dict]:
+    """The rows of the workbench list, each value computed once: the status label looked up once
+    per page (``get_status_display`` translates every status on each call), the art. 237 day once
+    per case (the template asked for it twice: date and highlight), the respondents' names from
+    one query. Closed cases (never listed here) would get no highlight, as ``art237_class``."""
+    statuses = choice_labels(CaseStatus.choices)
+    names = queries.respondent_names([case.pk for case in cases])
+    rows = []
+    for case in cases:
+        eligible = case.art237_eligible_on
+        rows.append(
+            {
+                "case": case,
+                "respondents": names.get(case.pk, []),
+                "age_days": (today - case.filed_on).days,
+                "art237_on": eligible.isoformat(),
+                "art237_class": _ART237_CLASSES[queries.art237_state_of(eligible, today)] if case.is_open else "",
+                "status_label": statuses.get(case.status, case.status),
+            }
+        )
+    return rows
 
 
 def visible_courts(user) -> list[Court]:
