@@ -128,7 +128,7 @@ def workbench(request):
         "case_rows": workbench_case_rows(page.object_list, today),
         "today": today,
         "court_notifications": list(notifications_for(request.user)),
-        **workbench_panels(request.user),
+        **workbench_panels(request.user, today),
     }
     return render(request, "enforcement/workbench.html", context)
 
