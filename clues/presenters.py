@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from enforcement import audit
@@ -108,8 +109,8 @@ def workbench_panels(user, today: dt.date | None = None) -> dict:
 
 def workbench_clue_rows(clues: QuerySet, today: dt.date) -> list[dict]:
     """The first ``WORKBENCH_ROWS`` of ``clues`` as the workbench's clue panel shows them
-    (``clues/_workbench_clue_rows.html``): the fields of the row, the case number, the respondent's
-    and the platform's names, labels and the overdue mark (``clue_overdue``). Data-category clues
+    (``clues/_workbench_clue_rows.html``): the fields of the row, the link, the case number, the
+    respondent's and the platform's names, labels and the overdue mark (``clue_overdue``). Data-category clues
     are ``sensitive``: the panel masks their registry and account for every reader."""
     kinds, sources = choice_labels(ClueKind.choices), choice_labels(ClueSource.choices)
     rows = clues.values(
@@ -129,6 +130,7 @@ def workbench_clue_rows(clues: QuerySet, today: dt.date) -> list[dict]:
         platform_name=F("platform__name"),
     )[:WORKBENCH_ROWS]
     for row in rows:
+        row["url"] = f"{reverse('case_clues', args=[row['case_id']])}?clue={row['pk']}#clue-{row['pk']}"
         row["overdue"] = row["status"] == ClueStatus.PENDING and row["verify_by"] < today
         row["verify_by"] = row["verify_by"].isoformat()
         row["sensitive"] = row["category"] == ClueCategory.DATA
@@ -139,7 +141,7 @@ def workbench_clue_rows(clues: QuerySet, today: dt.date) -> list[dict]:
 
 def workbench_notice_rows(notices: QuerySet) -> list[dict]:
     """The first ``WORKBENCH_ROWS`` of ``notices`` as the workbench's notice panel shows them:
-    the fields of the row, the case number, the platform's name and the labels."""
+    the fields of the row, the link, the case number, the platform's name and the labels."""
     kinds, states = choice_labels(NoticeKind.choices), choice_labels(NoticeState.choices)
     rows = notices.values(
         "pk",
@@ -151,6 +153,7 @@ def workbench_notice_rows(notices: QuerySet) -> list[dict]:
         platform_name=F("platform__name"),
     )[:WORKBENCH_ROWS]
     for row in rows:
+        row["url"] = f"{reverse('case_notices', args=[row['case_id']])}?notice={row['pk']}#notice-{row['pk']}"
         row["kind_label"] = kinds.get(row["kind"], row["kind"])
         row["state_label"] = states.get(row["state"], row["state"])
     return list(rows)
