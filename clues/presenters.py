@@ -160,12 +160,9 @@ def workbench_notice_rows(notices: QuerySet) -> list[dict]:
 
 
 def notices_attention(user):
-    """Notices of the user's cases that failed or wait for the bureau head, oldest first."""
-    return (
-        Notice.objects.filter(
-            case__in=cases_for(user, Action.HANDLE),
-            state__in=(NoticeState.FAILED, NoticeState.AWAITING_APPROVAL),
-        )
-        .select_related("case", "platform")
-        .order_by("created_at", "id")
-    )
+    """Notices of the user's cases that failed or wait for the bureau head, oldest first (the
+    workbench reads the case number and platform name with ``workbench_notice_rows``)."""
+    return Notice.objects.filter(
+        case__in=cases_for(user, Action.HANDLE),
+        state__in=(NoticeState.FAILED, NoticeState.AWAITING_APPROVAL),
+    ).order_by("created_at", "id")
