@@ -18,13 +18,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clues import services as clue_services
 from clues.models import PropertyClue
 from enforcement.models import AuditEntry, CaseEvent, CaseParty, CasePartyRole, Role
 from enforcement.permissions import Action
 from platforms import crypto, services
 from platforms.models import Connector, DeliveryAttempt, Notice, NoticeState, Platform
 from platforms.views import NOTICE_BATCHES_PER_PAGE
-from tests.clues.factories import PlatformFactory, respondent_of
+from tests.clues.factories import PlatformFactory, add_clue, add_measure, respondent_of
+from tests.clues.test_pages import _effective_for_days_left
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
 from tests.support.platforms import COMPANY_USCC, MockPlatforms, holding, platform_config
 
@@ -684,6 +686,38 @@ def test_workbench_panel_lists_failed_and_awaiting(client, cast, world):
     panel = html[html.index("panel-notices") :]
     assert f"#notice-{world['failed'].pk}" in panel and f"#notice-{world['awaiting'].pk}" in panel
     assert f"#notice-{world['completed'].pk}" not in panel
+
+
+# The workbench's statements: session, user and roles; the count of the open cases, the court's
+# notifications, the five panels (clues to verify, expiring measures, reminders, visits, notices),
+# the user's court (page header), the page of cases and their respondents.
+WORKBENCH_STATEMENTS = 13
+
+
+def test_workbench_statements_with_every_panel_filled(client, cast, world):
+    alipay = Platform.objects.get(code="alipay")
+    pending = add_clue(cast.assigned, cast.case, platform=alipay, account="WB-PENDING")
+    frozen = add_clue(cast.assigned, cast.case, platform=alipay, account="WB-FROZEN")
+    freeze = add_measure(
+        cast.assigned, cast.case, frozen, effective_on=_effective_for_days_left("platform_balance", 10)
+    )
+    clue_services.remind_expiring()
+    goods = add_clue(cast.assigned, cast.case, category="traditional", kind="movables", account="货物", registry="仓库")
+    live = add_measure(cast.assigned, cast.case, goods, kind="live_seizure")
+    visit = clue_services.schedule_visit(cast.assigned, live, scheduled_on=timezone.localdate())
+    client.force_login(cast.assigned)
+    client.get(reverse("workbench"))  # warm up: session bookkeeping and per-process caches
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("workbench")).content.decode()
+    assert len(queries) == WORKBENCH_STATEMENTS, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert cast.case.number in html and "我承办的在办案件" in html
+    assert f"?clue={pending.pk}#clue-{pending.pk}" in html and "WB-PENDING" in html
+    assert re.search(rf"{freeze.expires_on.isoformat()}</td>\s*<td><span class=\"badge days-left days-amber", html)
+    assert "到期前 30 天" in html
+    assert f"#visit-{visit.pk}" in html
+    panel = html[html.index("panel-notices") :]
+    assert f"?notice={world['failed'].pk}#notice-{world['failed'].pk}" in panel
+    assert f"?notice={world['awaiting'].pk}#notice-{world['awaiting'].pk}" in panel
 
 
 def test_case_clues_link_to_notices(client, cast, world):
