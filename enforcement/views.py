@@ -31,7 +31,7 @@ from .forms import (
 )
 from .models import CaseStatus, CaseType, ClosingMethod, Court, EnforcementCase, Role, User
 from .permissions import Action, can, get_case, require, sees_no_cases
-from .templatetags.court_tags import _ART237_CLASSES, status_badge, yuan
+from .templatetags.court_tags import ART237_CLASSES, status_badge, yuan
 
 PAGE_SIZE = 50
 
@@ -156,7 +156,7 @@ def workbench_case_rows(cases: list[EnforcementCase], today) -> list[dict]:
                 "amount_frozen": yuan(case.amount_frozen),
                 "age_days": (today - case.filed_on).days,
                 "art237_on": eligible.isoformat(),
-                "art237_class": _ART237_CLASSES[queries.art237_state_of(eligible, today)] if case.is_open else "",
+                "art237_class": ART237_CLASSES[queries.art237_state_of(eligible, today)] if case.is_open else "",
                 "status_badge": status_badge(case.status),
                 "status_label": statuses.get(case.status, case.status),
             }

@@ -56,7 +56,7 @@ def art237_state(case) -> str:
     return queries.art237_state(case)
 
 
-_ART237_CLASSES = {"past": "art237-past", "near": "art237-near", "later": ""}
+ART237_CLASSES = {"past": "art237-past", "near": "art237-near", "later": ""}
 
 
 @register.filter
@@ -64,7 +64,7 @@ def art237_class(case) -> str:
     """CSS class for the art. 237 date: red when past, amber when near; nothing for closed cases."""
     if not case.is_open:
         return ""
-    return _ART237_CLASSES[queries.art237_state(case)]
+    return ART237_CLASSES[queries.art237_state(case)]
 
 
 _STATUS_BADGES = {
