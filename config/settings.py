@@ -140,7 +140,12 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# DB_CONN_MAX_AGE > 0 keeps connections open between requests and Celery tasks (docker-compose sets
+# 60 s), each checked before reuse (health checks)
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 0)
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_CONN_MAX_AGE > 0)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker, beat and the stand-in platforms share one file: WAL lets readers and one
@@ -325,6 +330,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task unless told to
+# reuse it (it no longer reads CONN_MAX_AGE): with persistent connections, config.celery closes them
+# as Django does around a request instead (past CONN_MAX_AGE, broken, or failing a health check).
+CELERY_DB_REUSE_MAX = 10**9 if DB_CONN_MAX_AGE > 0 else None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

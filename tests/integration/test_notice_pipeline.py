@@ -215,3 +215,35 @@ def test_celery_is_configured_for_at_least_once_delivery(settings):
     from platforms.tasks import deliver_notice, deliver_notices
 
     assert deliver_notice.acks_late is True and deliver_notices.acks_late is True
+
+
+def _other_backends() -> set[int]:
+    """PostgreSQL backends on the test database other than this test's own connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+@pytest.mark.parametrize("max_age", ["60", "0"])
+def test_a_worker_keeps_its_database_connection_between_tasks_only_when_told_to(
+    cast, case, company, mock_platforms, sysadmin, worker_factory, max_age
+):
+    """Celery's Django fixup closes the connection around every task unless CELERY_DB_REUSE_MAX
+    is set; with DB_CONN_MAX_AGE the worker keeps one connection from task to task (no connection
+    set up per task), without it the connection is closed when the task ends."""
+    mock_platforms({"jd": platform_config("jd")}).connect(sysadmin, PlatformFactory(code="jd", name="京东"))
+    worker_factory(DB_CONN_MAX_AGE=max_age)
+    seen = []
+    for _ in range(3):  # three tasks, one after the other
+        services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+        wait_for(lambda: terminal(case), timeout=30)
+        if max_age == "0":
+            wait_for(lambda: not _other_backends(), timeout=10)  # closed after the task
+        else:
+            seen.append(_other_backends())
+    if max_age != "0":
+        assert len(seen[0]) == 1 and seen[0] == seen[1] == seen[2]  # the same backend throughout
