@@ -416,6 +416,10 @@ QUERY_RATE_PER_CASE_HOUR = env_int("QUERY_RATE_PER_CASE_HOUR", 10)
 QUERY_RATE_PER_USER_HOUR = env_int("QUERY_RATE_PER_USER_HOUR", 300)
 # A notice left "sending" this long (a killed worker) is queued again by the sweeper.
 NOTICE_SENDING_TIMEOUT_S = env_int("NOTICE_SENDING_TIMEOUT_S", 120)
+# A notice a platform accepted (202) whose callback has not come this long after is sent again with
+# the same key (the platform answers from its record and calls back again); after the connector's
+# max attempts it fails.
+NOTICE_CALLBACK_TIMEOUT_S = env_int("NOTICE_CALLBACK_TIMEOUT_S", 3600)
 # Retry schedule: exponential from the base, capped, with jitter; waits above the countdown limit
 # are left to the sweeper as next_attempt_at.
 NOTICE_RETRY_BASE_S = float(env_str("NOTICE_RETRY_BASE_S", "2"))

@@ -1022,7 +1022,9 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
         raise ValidationError({"notice_id": [_("通知不存在")]})
     if notice.state in TERMINAL_STATES:
         return "replayed"
-    if notice.state not in (NoticeState.SENDING, NoticeState.ACKNOWLEDGED):
+    # queued again after an acknowledgement: the sweeper is asking again for an overdue callback
+    overdue = notice.state == NoticeState.QUEUED and notice.acknowledged_at is not None
+    if notice.state not in (NoticeState.SENDING, NoticeState.ACKNOWLEDGED) and not overdue:
         return "ignored"
     if status not in ("completed", "rejected"):
         raise ValidationError({"status": [_("状态须为 completed 或 rejected")]})
@@ -1033,9 +1035,42 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
     return outcome
 
 
+def _chase_callbacks(now) -> None:
+    """Accepted notices whose callback has not come within ``NOTICE_CALLBACK_TIMEOUT_S``: queued to
+    be sent again with the same key (the platform answers from its record and calls back again),
+    or failed once the connector's attempts are used up."""
+    overdue = list(
+        Notice.objects.select_for_update(of=("self", "case"), skip_locked=True)
+        .select_related("case", "platform__connector")
+        .filter(
+            state=NoticeState.ACKNOWLEDGED,
+            acknowledged_at__lt=now - dt.timedelta(seconds=settings.NOTICE_CALLBACK_TIMEOUT_S),
+        )
+        .order_by("pk")[:1000]
+    )
+    again = []
+    for notice in overdue:
+        connector = getattr(notice.platform, "connector", None)
+        if connector is not None and notice.attempts < connector.max_attempts:
+            again.append(notice.pk)
+            continue
+        _end(notice, NoticeState.FAILED, reason=_("平台受理后未回复处理结果（%(n)d次）") % {"n": notice.attempts})
+        add_event(
+            notice.case,
+            None,
+            "notice_failed",
+            _("%(kind)s（%(platform)s）平台未回复结果")
+            % {"kind": notice.get_kind_display(), "platform": notice.platform.name},
+        )
+    Notice.objects.filter(pk__in=again).update(
+        state=NoticeState.QUEUED, next_attempt_at=None, last_error="callback_overdue"
+    )
+
+
 def sweep(now=None) -> int:
-    """Re-enqueue notices left behind: queued and due (a lost task or a long back-off), or stuck
-    in sending past the timeout (a killed worker). The platform's idempotency makes a repeat safe."""
+    """Re-enqueue notices left behind: queued and due (a lost task or a long back-off), stuck in
+    sending past the timeout (a killed worker), or accepted by a platform whose callback is overdue
+    (``_chase_callbacks``). The platform's idempotency makes a repeat safe."""
     from .tasks import deliver_notices
 
     now = now or timezone.now()
@@ -1044,6 +1079,7 @@ def sweep(now=None) -> int:
         Notice.objects.filter(state=NoticeState.SENDING, sent_at__lt=stuck_before).update(
             state=NoticeState.QUEUED, next_attempt_at=None, last_error="requeued_after_timeout"
         )
+        _chase_callbacks(now)
     grace = now - dt.timedelta(seconds=5)  # leave fresh rows to their on_commit enqueue
     due = list(
         Notice.objects.filter(state=NoticeState.QUEUED)

@@ -3,6 +3,7 @@ failure classification (HTTP mocked at the boundary), callbacks' signature and r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from decimal import Decimal
@@ -244,6 +245,77 @@ def test_callbacks_need_a_valid_signature_and_replays_change_nothing(
     again = signing.headers("k-taobao", SECRET, notice.idempotency_key, body)
     assert client.post(url, body, content_type="application/json", headers=again).json() == {"outcome": "replayed"}
     assert case.clues.filter(account="tb-9").count() == 1
+
+
+def _callback(client, notice, accounts):
+    body = json.dumps(
+        {"notice_id": notice.idempotency_key, "status": "completed", "result": {"accounts": accounts}}
+    ).encode()
+    headers = signing.headers("k-taobao", SECRET, notice.idempotency_key, body)
+    return client.post("/api/v1/platforms/callbacks/taobao/", body, content_type="application/json", headers=headers)
+
+
+def test_an_overdue_callback_is_asked_for_again_with_the_same_key(
+    cast, case, company, connectors, monkeypatch, client, settings
+):
+    """A platform accepted a notice (202) and its callback never came: after the callback timeout the
+    sweeper queues it again, it is sent with the same idempotency key, and a callback arriving at any
+    point from then on completes it; a repeat delivery then does nothing."""
+    from django.utils import timezone
+
+    sent = []
+
+    def accept(url, data, headers, timeout):
+        sent.append(headers["webhook-id"])
+        return FakeResponse(202, {"status": "accepted"})
+
+    monkeypatch.setattr(transport._session, "post", accept)
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["taobao"], respondent=company.pk)
+    assert services.deliver(notice.pk) == "acknowledged"
+    notice.refresh_from_db()
+    timeout = settings.NOTICE_CALLBACK_TIMEOUT_S
+    assert services.sweep(now=notice.acknowledged_at + dt.timedelta(seconds=timeout - 1)) == 0  # not overdue yet
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.ACKNOWLEDGED
+
+    assert services.sweep(now=notice.acknowledged_at + dt.timedelta(seconds=timeout + 1)) == 1
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.QUEUED and notice.last_error == "callback_overdue"
+    # the callback comes while the notice waits to be sent again: it is taken
+    assert _callback(client, notice, [{"account": "tb-7", "balance": "5.00"}]).json() == {"outcome": "completed"}
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.COMPLETED and case.clues.filter(account="tb-7").count() == 1
+    assert services.deliver(notice.pk) == "skipped"  # the queued task finds it done
+    assert sent == [notice.idempotency_key]  # nothing went out again
+
+    # another notice: sent again after the timeout, acknowledged again, then completed by its callback
+    (second,) = services.request_notices(cast.assigned, case, kind="query", platforms=["taobao"], respondent=company.pk)
+    assert services.deliver(second.pk) == "acknowledged"
+    second.refresh_from_db()
+    services.sweep(now=second.acknowledged_at + dt.timedelta(seconds=timeout + 1))
+    assert services.deliver(second.pk) == "acknowledged"
+    second.refresh_from_db()
+    assert second.attempts == 2 and second.acknowledged_at > timezone.now() - dt.timedelta(minutes=1)
+    assert sent[1:] == [second.idempotency_key, second.idempotency_key]
+    assert _callback(client, second, []).json() == {"outcome": "completed"}
+
+
+def test_a_platform_that_never_calls_back_fails_the_notice_after_its_attempts(
+    cast, case, company, connectors, monkeypatch, settings
+):
+    monkeypatch.setattr(transport._session, "post", lambda *a, **k: FakeResponse(202, {"status": "accepted"}))
+    connectors["taobao"].max_attempts = 2
+    connectors["taobao"].save()
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["taobao"], respondent=company.pk)
+    overdue = dt.timedelta(seconds=settings.NOTICE_CALLBACK_TIMEOUT_S + 1)
+    for _attempt in range(2):
+        assert services.deliver(notice.pk) == "acknowledged"
+        notice.refresh_from_db()
+        services.sweep(now=notice.acknowledged_at + overdue)
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.FAILED and "未回复" in notice.last_error
+    assert CaseEvent.objects.filter(case=case, kind="notice_failed").count() == 1
+    assert AuditEntry.objects.filter(action="notice.failed", object_id=str(notice.pk)).count() == 1
 
 
 def test_rotated_secret_keeps_the_old_one_valid_for_the_grace_period(sysadmin, connectors):
