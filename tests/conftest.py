@@ -35,13 +35,13 @@ def cast(courts):
 
 @pytest.fixture(scope="class")
 def shared_rows_built(request, django_db_setup, django_db_blocker, tmp_path_factory):
-    """The rows of the test class's ``build_rows()``, built once for the class (see
-    tests/support/shared_rows.py) and the directory of their files."""
+    """The rows of the test class's ``build_rows(request)``, built once for the class (see
+    tests/support/shared_rows.py), and the directory of their files."""
     build = getattr(request.cls, "build_rows", None)
     if build is None:
         pytest.fail("shared_rows is for test classes that define build_rows")
     media = tmp_path_factory.mktemp("shared_media")
-    with built_once(django_db_blocker, media, build) as rows:
+    with built_once(django_db_blocker, media, lambda: build(request)) as rows:
         yield rows, media
 
 

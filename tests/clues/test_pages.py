@@ -150,7 +150,7 @@ PAGE_ACTIONS = {
 }
 
 
-def build_cast_and_world() -> SimpleNamespace:
+def build_cast_and_world(request) -> SimpleNamespace:
     cast = make_cast(make_courts())
     alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")  # tests/clues/conftest.py's
     return SimpleNamespace(cast=cast, world=build_world(cast, alipay))
@@ -907,7 +907,7 @@ QUERY_USERS = ["assigned", "head", "supervisor"]
 QUERY_PAGES = ["case_clues", "case_measures", "workbench", "clue_list", "reminder_list"]
 
 
-def build_grown_case() -> SimpleNamespace:
+def build_grown_case(request) -> SimpleNamespace:
     """cast.case and a rival case of 蕉城 grown to 3 steps, every (page, user) of the query-count
     test measured at that size, then grown to 30 steps. Each measurement runs in a savepoint rolled
     back after it, so that each starts from the same rows, as if its test had built them alone."""

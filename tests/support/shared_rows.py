@@ -2,7 +2,8 @@
 
 The permission matrices send one request per (user, page) against the same rows: building those
 rows again for each of a few hundred parameters was most of the suite's time. A test class that
-sets ``build_rows`` (a function without arguments returning the rows' objects) gets them through
+sets ``build_rows`` (a function of the class-scoped fixture request, for fixtures of the module or
+the session such as a stand-in platform process, returning the rows' objects) gets them through
 the ``shared_rows`` fixture of tests/conftest.py:
 
 * ``built_once`` builds them inside a transaction that stays open while the class's tests run and

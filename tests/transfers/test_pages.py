@@ -217,7 +217,7 @@ PAGES = {
 }
 
 
-def build_cast_and_world() -> SimpleNamespace:
+def build_cast_and_world(request) -> SimpleNamespace:
     cast = make_cast(make_courts())
     return SimpleNamespace(cast=cast, world=build_world(cast))
 
@@ -600,8 +600,8 @@ MORE_PAGES = {
 }
 
 
-def build_cast_world_and_more() -> SimpleNamespace:
-    rows = build_cast_and_world()
+def build_cast_world_and_more(request) -> SimpleNamespace:
+    rows = build_cast_and_world(request)
     rows.more = build_more(rows.cast, rows.world)
     return rows
 
