@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import copy
 
 import pytest
 from django.conf import settings
@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from enforcement.models import Role
-from tests.factories import EnforcementCaseFactory, UserFactory, make_courts
+from tests.factories import UserFactory, make_cast, make_courts
 from tests.support.platforms import MockPlatforms
+from tests.support.shared_rows import built_once
 from tests.support.workers import Worker
 
 
@@ -29,31 +30,27 @@ def courts(db):
 @pytest.fixture
 def cast(courts):
     """Users by their relation to ``cast.case`` (a case of 雨湖 court handled by ``assigned``)."""
-    assigned = UserFactory(username="assigned", court=courts.yuhu, roles=[Role.JUDGE])
-    colleague = UserFactory(username="colleague", court=courts.yuhu, roles=[Role.JUDGE])
-    head = UserFactory(username="head", court=courts.yuhu, roles=[Role.BUREAU_HEAD, Role.JUDGE])
-    supervisor = UserFactory(username="supervisor", court=courts.mid, roles=[Role.SUPERVISOR])
-    high_supervisor = UserFactory(username="high_supervisor", court=courts.high, roles=[Role.SUPERVISOR])
-    sibling_head = UserFactory(username="sibling_head", court=courts.yuetang, roles=[Role.BUREAU_HEAD])
-    outsider = UserFactory(username="outsider", court=courts.jiaocheng, roles=[Role.JUDGE, Role.BUREAU_HEAD])
-    other_supervisor = UserFactory(username="other_supervisor", court=courts.fj, roles=[Role.SUPERVISOR])
-    admin = UserFactory(username="admin", court=None, roles=[Role.SYSTEM_ADMIN])
-    superuser = UserFactory(username="root", court=courts.yuhu, roles=[], is_superuser=True, is_staff=True)
-    case = EnforcementCaseFactory(court=courts.yuhu, judges=[assigned])
-    return SimpleNamespace(
-        courts=courts,
-        case=case,
-        assigned=assigned,
-        colleague=colleague,
-        head=head,
-        supervisor=supervisor,
-        high_supervisor=high_supervisor,
-        sibling_head=sibling_head,
-        outsider=outsider,
-        other_supervisor=other_supervisor,
-        admin=admin,
-        superuser=superuser,
-    )
+    return make_cast(courts)
+
+
+@pytest.fixture(scope="class")
+def shared_rows_built(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The rows of the test class's ``build_rows(request)``, built once for the class (see
+    tests/support/shared_rows.py), and the directory of their files."""
+    build = getattr(request.cls, "build_rows", None)
+    if build is None:
+        pytest.fail("shared_rows is for test classes that define build_rows")
+    media = tmp_path_factory.mktemp("shared_media")
+    with built_once(django_db_blocker, media, lambda: build(request)) as rows:
+        yield rows, media
+
+
+@pytest.fixture
+def shared_rows(db, settings, shared_rows_built):
+    """This test's own copy of the class's rows (what it writes is rolled back after it)."""
+    rows, media = shared_rows_built
+    settings.MEDIA_ROOT = media
+    return copy.deepcopy(rows)
 
 
 @pytest.fixture

@@ -145,3 +145,34 @@ def make_courts() -> SimpleNamespace:
     return SimpleNamespace(
         supreme=supreme, high=high, mid=mid, yuhu=yuhu, yuetang=yuetang, fj=fj, ningde=ningde, jiaocheng=jiaocheng
     )
+
+
+def make_cast(courts) -> SimpleNamespace:
+    """Users by their relation to ``cast.case`` (a case of 雨湖 court handled by ``assigned``): the
+    ``cast`` fixture of tests/conftest.py, also used by rows built once for a class of tests
+    (tests/support/shared_rows.py)."""
+    assigned = UserFactory(username="assigned", court=courts.yuhu, roles=[Role.JUDGE])
+    colleague = UserFactory(username="colleague", court=courts.yuhu, roles=[Role.JUDGE])
+    head = UserFactory(username="head", court=courts.yuhu, roles=[Role.BUREAU_HEAD, Role.JUDGE])
+    supervisor = UserFactory(username="supervisor", court=courts.mid, roles=[Role.SUPERVISOR])
+    high_supervisor = UserFactory(username="high_supervisor", court=courts.high, roles=[Role.SUPERVISOR])
+    sibling_head = UserFactory(username="sibling_head", court=courts.yuetang, roles=[Role.BUREAU_HEAD])
+    outsider = UserFactory(username="outsider", court=courts.jiaocheng, roles=[Role.JUDGE, Role.BUREAU_HEAD])
+    other_supervisor = UserFactory(username="other_supervisor", court=courts.fj, roles=[Role.SUPERVISOR])
+    admin = UserFactory(username="admin", court=None, roles=[Role.SYSTEM_ADMIN])
+    superuser = UserFactory(username="root", court=courts.yuhu, roles=[], is_superuser=True, is_staff=True)
+    case = EnforcementCaseFactory(court=courts.yuhu, judges=[assigned])
+    return SimpleNamespace(
+        courts=courts,
+        case=case,
+        assigned=assigned,
+        colleague=colleague,
+        head=head,
+        supervisor=supervisor,
+        high_supervisor=high_supervisor,
+        sibling_head=sibling_head,
+        outsider=outsider,
+        other_supervisor=other_supervisor,
+        admin=admin,
+        superuser=superuser,
+    )

@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +22,16 @@ from clues.models import ClueStatus, LiveSeizureVisit, Measure, MeasureStatus, P
 from clues.views import CLUE_PAGE_SIZE
 from enforcement.models import AuditEntry, Role
 from enforcement.permissions import Action
-from tests.clues.factories import add_clue, add_measure, case_in, counts, respondent_of, twin_of
-from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory
+from tests.clues.factories import (
+    PlatformFactory,
+    add_clue,
+    add_measure,
+    case_in,
+    counts,
+    respondent_of,
+    twin_of,
+)
+from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory, make_cast, make_courts
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +62,10 @@ def today() -> dt.date:
 
 @pytest.fixture
 def world(cast, alipay):
+    return build_world(cast, alipay)
+
+
+def build_world(cast, alipay) -> dict:
     """On cast.case: a pending clue, a second pending clue, an active freeze (on a third clue) and
     a live seizure on goods with a visit scheduled for today."""
     case, judge = cast.case, cast.assigned
@@ -136,24 +150,44 @@ PAGE_ACTIONS = {
 }
 
 
-@pytest.mark.parametrize("who", sorted(ALLOWED))
-@pytest.mark.parametrize("page", sorted(PAGE_ACTIONS))
-def test_permission_matrix_through_pages(client, cast, world, who, page):
-    action, ok, method, url_of, data_of = PAGE_ACTIONS[page]
-    client.force_login(getattr(cast, who))
-    before = counts()
-    target = url_of(cast, world)
-    response = client.get(target) if method == "get" else client.post(target, data_of(cast, world))
-    expected = expected_status(who, action, ok)
-    assert response.status_code == expected, (who, page, response.status_code)
-    after = counts()
-    if expected != ok or method == "get":
-        # Refused, or only read (no sensitive clue here): nothing written, not even an audit entry.
-        assert after == before, f"{who} changed something through {page}"
-    else:
-        assert after["AuditEntry"] > before["AuditEntry"]
-        tab = "case_clues" if page in ("add_clue", "verify", "invalidate") else "case_measures"
-        assert response["Location"] == reverse(tab, args=[cast.case.pk])
+def build_cast_and_world(request) -> SimpleNamespace:
+    cast = make_cast(make_courts())
+    alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")  # tests/clues/conftest.py's
+    return SimpleNamespace(cast=cast, world=build_world(cast, alipay))
+
+
+class TestPermissionMatrixThroughPages:
+    """The cast and the world are built once for the class's 120 tests (tests/support/shared_rows.py):
+    each test's request, and what it writes, is rolled back before the next one."""
+
+    build_rows = staticmethod(build_cast_and_world)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def world(self, shared_rows):
+        return shared_rows.world
+
+    @pytest.mark.parametrize("who", sorted(ALLOWED))
+    @pytest.mark.parametrize("page", sorted(PAGE_ACTIONS))
+    def test_permission_matrix_through_pages(self, client, cast, world, who, page):
+        action, ok, method, url_of, data_of = PAGE_ACTIONS[page]
+        client.force_login(getattr(cast, who))
+        before = counts()
+        target = url_of(cast, world)
+        response = client.get(target) if method == "get" else client.post(target, data_of(cast, world))
+        expected = expected_status(who, action, ok)
+        assert response.status_code == expected, (who, page, response.status_code)
+        after = counts()
+        if expected != ok or method == "get":
+            # Refused, or only read (no sensitive clue here): nothing written, not even an audit entry.
+            assert after == before, f"{who} changed something through {page}"
+        else:
+            assert after["AuditEntry"] > before["AuditEntry"]
+            tab = "case_clues" if page in ("add_clue", "verify", "invalidate") else "case_measures"
+            assert response["Location"] == reverse(tab, args=[cast.case.pk])
 
 
 def test_post_effects_when_allowed(client, cast, world):
@@ -854,31 +888,65 @@ def _grow(cast, alipay, rival, start: int, stop: int) -> None:
     services.remind_expiring()
 
 
-def _queries(client, user, target) -> int:
+def _counted(client, user, target) -> tuple[int, int]:
+    """(status, queries) of the second GET of ``target`` as ``user``."""
     client.force_login(user)
     client.get(target)  # warm up: session bookkeeping and per-process caches
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(target)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
+    return response.status_code, len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("who", ["assigned", "head", "supervisor"])
-@pytest.mark.parametrize("page", ["case_clues", "case_measures", "workbench", "clue_list", "reminder_list"])
-def test_constant_queries(client, cast, alipay, who, page):
+def _queries(client, user, target) -> int:
+    status, queries = _counted(client, user, target)
+    assert status == 200
+    return queries
+
+
+QUERY_USERS = ["assigned", "head", "supervisor"]
+QUERY_PAGES = ["case_clues", "case_measures", "workbench", "clue_list", "reminder_list"]
+
+
+def build_grown_case(request) -> SimpleNamespace:
+    """cast.case and a rival case of 蕉城 grown to 3 steps, every (page, user) of the query-count
+    test measured at that size, then grown to 30 steps. Each measurement runs in a savepoint rolled
+    back after it, so that each starts from the same rows, as if its test had built them alone."""
+    cast = make_cast(make_courts())
+    alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")  # tests/clues/conftest.py's
     rival = case_in(cast.courts.jiaocheng, respondent=twin_of(respondent_of(cast.case), "张三（蕉城）"))
-    target = reverse(page, args=[cast.case.pk]) if page.startswith("case_") else reverse(page)
-    user = getattr(cast, who)
     _grow(cast, alipay, rival, 0, 3)
-    if page == "case_clues":
-        # The clue tab shows one page: ask for the page holding a data clue, so that the audited
-        # read happens for 3 rows and for a full page (page 3 of 30 steps: funds, then data).
-        data_clue = PropertyClue.objects.filter(case=cast.case, category="data").earliest("pk")
-        target += f"?clue={data_clue.pk}"
-    small = _queries(client, user, target)
+    targets = {}
+    for page in QUERY_PAGES:
+        targets[page] = reverse(page, args=[cast.case.pk]) if page.startswith("case_") else reverse(page)
+        if page == "case_clues":
+            # The clue tab shows one page: ask for the page holding a data clue, so that the audited
+            # read happens for 3 rows and for a full page (page 3 of 30 steps: funds, then data).
+            data_clue = PropertyClue.objects.filter(case=cast.case, category="data").earliest("pk")
+            targets[page] += f"?clue={data_clue.pk}"
+    small = {}
+    for page in QUERY_PAGES:
+        for who in QUERY_USERS:
+            savepoint = transaction.savepoint()
+            small[page, who] = _counted(Client(), getattr(cast, who), targets[page])
+            transaction.savepoint_rollback(savepoint)
     _grow(cast, alipay, rival, 3, 30)
-    large = _queries(client, user, target)
-    assert large == small, (page, small, large)
+    return SimpleNamespace(cast=cast, targets=targets, small=small)
+
+
+class TestConstantQueries:
+    """Growing the case from 3 to 30 steps (about 200 service calls) is done once for the class's 15
+    tests (tests/support/shared_rows.py): the count at 3 steps is measured while building, the count
+    at 30 steps by each test."""
+
+    build_rows = staticmethod(build_grown_case)
+
+    @pytest.mark.parametrize("who", QUERY_USERS)
+    @pytest.mark.parametrize("page", QUERY_PAGES)
+    def test_constant_queries(self, client, shared_rows, who, page):
+        status, small = shared_rows.small[page, who]
+        assert status == 200, (page, who, status)
+        large = _queries(client, getattr(shared_rows.cast, who), shared_rows.targets[page])
+        assert large == small, (page, small, large)
 
 
 def test_clue_tab_and_other_courts_queries_do_not_grow_with_other_courts(client, cast, alipay):

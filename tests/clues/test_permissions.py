@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.forms.models import model_to_dict
@@ -11,7 +12,8 @@ from django.forms.models import model_to_dict
 from clues import services
 from clues.models import LiveSeizureVisit, Measure, PropertyClue
 from platforms.models import Platform
-from tests.clues.factories import add_clue, add_measure, client_for, counts, days, respondent_of
+from tests.clues.factories import PlatformFactory, add_clue, add_measure, client_for, counts, days, respondent_of
+from tests.factories import make_cast, make_courts
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,10 @@ HANDLERS = {"assigned", "head"}
 
 @pytest.fixture
 def world(cast, alipay):
+    return build_world(cast, alipay)
+
+
+def build_world(cast, alipay) -> dict:
     today = dt.date.today()
     pending = add_clue(cast.assigned, cast.case, platform=alipay, account="pending-1")
     frozen_clue = add_clue(cast.assigned, cast.case, platform=alipay, account="frozen-1")
@@ -148,31 +154,50 @@ def expected_status(who: str, action: str, success: int) -> int:
     return success if who in HANDLERS else 403
 
 
-@pytest.mark.parametrize("who", CAST)
-@pytest.mark.parametrize("name", ENDPOINTS)
-def test_endpoint_matrix(cast, world, who, name):
-    method, url, data, action, success = endpoint_table(world, cast)[name]
-    expected = expected_status(who, action, success)
-    before = state(cast.case)
+def build_cast_and_world(request) -> SimpleNamespace:
+    cast = make_cast(make_courts())
+    alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")  # tests/clues/conftest.py's
+    return SimpleNamespace(cast=cast, world=build_world(cast, alipay))
 
-    client = client_for(getattr(cast, who))
-    response = client.get(url) if method == "get" else client.post(url, data, format="json")
 
-    assert response.status_code == expected, (who, name, response.content)
-    if expected >= 400:
+class TestEndpointMatrix:
+    """The cast and the world are built once for the class's 143 tests (tests/support/shared_rows.py):
+    each test's request, and what it writes, is rolled back before the next one."""
+
+    build_rows = staticmethod(build_cast_and_world)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def world(self, shared_rows):
+        return shared_rows.world
+
+    @pytest.mark.parametrize("who", CAST)
+    @pytest.mark.parametrize("name", ENDPOINTS)
+    def test_endpoint_matrix(self, cast, world, who, name):
+        method, url, data, action, success = endpoint_table(world, cast)[name]
+        expected = expected_status(who, action, success)
+        before = state(cast.case)
+
+        client = client_for(getattr(cast, who))
+        response = client.get(url) if method == "get" else client.post(url, data, format="json")
+
+        assert response.status_code == expected, (who, name, response.content)
+        if expected >= 400:
+            assert state(cast.case) == before
+        elif method == "post":
+            assert state(cast.case) != before
+
+    @pytest.mark.parametrize("name", ENDPOINTS)
+    def test_endpoint_without_credentials_401(self, cast, world, name):
+        method, url, data, _action, _success = endpoint_table(world, cast)[name]
+        before = state(cast.case)
+        client = client_for(None)
+        response = client.get(url) if method == "get" else client.post(url, data, format="json")
+        assert response.status_code == 401
         assert state(cast.case) == before
-    elif method == "post":
-        assert state(cast.case) != before
-
-
-@pytest.mark.parametrize("name", ENDPOINTS)
-def test_endpoint_without_credentials_401(cast, world, name):
-    method, url, data, _action, _success = endpoint_table(world, cast)[name]
-    before = state(cast.case)
-    client = client_for(None)
-    response = client.get(url) if method == "get" else client.post(url, data, format="json")
-    assert response.status_code == 401
-    assert state(cast.case) == before
 
 
 @pytest.mark.parametrize(

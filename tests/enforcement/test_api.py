@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,7 +32,7 @@ from enforcement.models import (
     Role,
     User,
 )
-from tests.factories import PASSWORD, EnforcementCaseFactory, PartyFactory, UserFactory
+from tests.factories import PASSWORD, EnforcementCaseFactory, PartyFactory, UserFactory, make_cast, make_courts
 
 pytestmark = pytest.mark.django_db
 
@@ -252,27 +253,41 @@ def _call(endpoint: str, client: APIClient, cast):
     raise AssertionError(endpoint)
 
 
-@pytest.mark.parametrize(("endpoint", "who", "expected"), _matrix())
-def test_permission_matrix(cast, endpoint, who, expected):
-    client = client_for(getattr(cast, who))
-    before = snapshot(cast.case)
+def build_cast(request) -> SimpleNamespace:
+    return make_cast(make_courts())
 
-    response = _call(endpoint, client, cast)
 
-    assert response.status_code == expected, response.content
-    after = snapshot(cast.case)
-    if expected >= 400:
-        # Denied: nothing changed (the case, its grants, no event, no audit entry, no document,
-        # court, user or case). Parties the test itself created are not counted.
-        before.pop("parties"), after.pop("parties")
-        assert after == before
-        if expected in (403, 404):
-            assert "detail" in response.json()
-    elif endpoint in ("case_patch", "case_transition", "case_assign", "documents_post"):
-        assert after["audit"] > before["audit"]
-        assert after["events"] > before["events"]
-    elif endpoint in ("courts_post", "users_post", "case_create"):
-        assert after["audit"] > before["audit"]
+class TestPermissionMatrix:
+    """The cast is built once for the class's 110 tests (tests/support/shared_rows.py): each test's
+    request, and what it writes, is rolled back before the next one."""
+
+    build_rows = staticmethod(build_cast)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows
+
+    @pytest.mark.parametrize(("endpoint", "who", "expected"), _matrix())
+    def test_permission_matrix(self, cast, endpoint, who, expected):
+        client = client_for(getattr(cast, who))
+        before = snapshot(cast.case)
+
+        response = _call(endpoint, client, cast)
+
+        assert response.status_code == expected, response.content
+        after = snapshot(cast.case)
+        if expected >= 400:
+            # Denied: nothing changed (the case, its grants, no event, no audit entry, no document,
+            # court, user or case). Parties the test itself created are not counted.
+            before.pop("parties"), after.pop("parties")
+            assert after == before
+            if expected in (403, 404):
+                assert "detail" in response.json()
+        elif endpoint in ("case_patch", "case_transition", "case_assign", "documents_post"):
+            assert after["audit"] > before["audit"]
+            assert after["events"] > before["events"]
+        elif endpoint in ("courts_post", "users_post", "case_create"):
+            assert after["audit"] > before["audit"]
 
 
 @pytest.mark.parametrize("who", ["admin", "superuser"])

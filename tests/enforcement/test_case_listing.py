@@ -4,6 +4,7 @@ order and total of the plain policy query (cases_for), whoever asks and however 
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -13,13 +14,17 @@ from guardian.shortcuts import assign_perm
 from enforcement.models import CaseStatus, Role
 from enforcement.permissions import HANDLE_PERM, VIEW_FILE_PERM, Action, cases_for
 from enforcement.queries import case_filters, case_list
-from tests.factories import EnforcementCaseFactory, UserFactory
+from tests.factories import EnforcementCaseFactory, UserFactory, make_cast, make_courts
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(cast):
+    return build_world(cast)
+
+
+def build_world(cast) -> dict:
     """Cases in three courts with overlapping sources: the head's court holds cases also granted to
     the head; a 岳塘 case is granted to the head; 蕉城 cases are out of everyone's reach but the
     outsider's."""
@@ -42,17 +47,33 @@ def reference(user, filtered, order):
     return list(cases_for(user, Action.VIEW, filtered).order_by(*order).values_list("pk", flat=True))
 
 
-@pytest.mark.parametrize("who", ["head", "assigned", "supervisor", "high_supervisor", "outsider", "admin"])
-@pytest.mark.parametrize("order", [("-filed_on", "-id"), ("filed_on", "id")])
-def test_pages_and_count_equal_the_policy_query(cast, world, who, order):
-    user = getattr(cast, who)
-    listing = case_list(user, order=order)
-    expected = reference(user, case_filters(), order)
-    assert listing.count() == len(expected)
-    for size in (1, 7, 50):
-        pages = [[case.pk for case in listing[start : start + size]] for start in range(0, len(expected) + size, size)]
-        assert [pk for page in pages for pk in page] == expected
-    assert listing[len(expected) : len(expected) + 5] == []
+def build_cast_and_world(request) -> SimpleNamespace:
+    cast = make_cast(make_courts())
+    return SimpleNamespace(cast=cast, world=build_world(cast))
+
+
+class TestPagesAndCountEqualThePolicyQuery:
+    """The cast and the 36 cases are built once for the class's 12 tests (tests/support/shared_rows.py)."""
+
+    build_rows = staticmethod(build_cast_and_world)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.mark.parametrize("who", ["head", "assigned", "supervisor", "high_supervisor", "outsider", "admin"])
+    @pytest.mark.parametrize("order", [("-filed_on", "-id"), ("filed_on", "id")])
+    def test_pages_and_count_equal_the_policy_query(self, cast, who, order):
+        user = getattr(cast, who)
+        listing = case_list(user, order=order)
+        expected = reference(user, case_filters(), order)
+        assert listing.count() == len(expected)
+        for size in (1, 7, 50):
+            pages = [
+                [case.pk for case in listing[start : start + size]] for start in range(0, len(expected) + size, size)
+            ]
+            assert [pk for page in pages for pk in page] == expected
+        assert listing[len(expected) : len(expected) + 5] == []
 
 
 def test_filters_apply_inside_every_source(cast, world):

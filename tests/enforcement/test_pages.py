@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,7 +28,15 @@ from enforcement.models import (
 )
 from enforcement.permissions import Action
 from enforcement.templatetags.court_tags import yuan
-from tests.factories import PASSWORD, EnforcementCaseFactory, PartyFactory, valid_id_number, valid_uscc
+from tests.factories import (
+    PASSWORD,
+    EnforcementCaseFactory,
+    PartyFactory,
+    make_cast,
+    make_courts,
+    valid_id_number,
+    valid_uscc,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,33 +147,54 @@ PAGE_ACTIONS = {
 }
 
 
-@pytest.mark.parametrize("who", sorted(ALLOWED))
-@pytest.mark.parametrize("page", sorted(PAGE_ACTIONS))
-def test_permission_matrix_through_pages(client, cast, document, who, page):
-    action, ok, method, url_of, data_of = PAGE_ACTIONS[page]
-    user = getattr(cast, who)
-    client.force_login(user)
-    before = snapshot(cast.case)
-    url = url_of(cast, document)
-    if method == "get":
-        response = client.get(url)
-    else:
-        response = client.post(url, data_of(cast))
-    expected = expected_status(who, action, ok)
-    assert response.status_code == expected, (who, page, response.status_code)
-    after = snapshot(cast.case)
-    if expected != ok:
-        assert after == before, f"{who} changed something through {page}"
-        return
-    if method == "get":
-        # Reading the file from outside the handling court is audited; nothing else changes.
-        outside = user.court_id != cast.case.court_id
-        audited = page in ("documents_tab", "download") and outside
-        assert after["audit"] == before["audit"] + (1 if audited else 0)
-        assert {k: v for k, v in after.items() if k != "audit"} == {k: v for k, v in before.items() if k != "audit"}
-    else:
-        assert after["audit"] > before["audit"]
-        assert after["events"] > before["events"]
+def build_cast_and_document(request) -> SimpleNamespace:
+    cast = make_cast(make_courts())
+    document = services.add_document(cast.assigned, cast.case, doc_type="ruling", title="执行裁定书", upload=pdf())
+    return SimpleNamespace(cast=cast, document=document)
+
+
+class TestPermissionMatrixThroughPages:
+    """The cast and the document (its file in the class's MEDIA_ROOT) are built once for the class's
+    100 tests (tests/support/shared_rows.py): each test's request, and what it writes, is rolled
+    back before the next one."""
+
+    build_rows = staticmethod(build_cast_and_document)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def document(self, shared_rows):
+        return shared_rows.document
+
+    @pytest.mark.parametrize("who", sorted(ALLOWED))
+    @pytest.mark.parametrize("page", sorted(PAGE_ACTIONS))
+    def test_permission_matrix_through_pages(self, client, cast, document, who, page):
+        action, ok, method, url_of, data_of = PAGE_ACTIONS[page]
+        user = getattr(cast, who)
+        client.force_login(user)
+        before = snapshot(cast.case)
+        url = url_of(cast, document)
+        if method == "get":
+            response = client.get(url)
+        else:
+            response = client.post(url, data_of(cast))
+        expected = expected_status(who, action, ok)
+        assert response.status_code == expected, (who, page, response.status_code)
+        after = snapshot(cast.case)
+        if expected != ok:
+            assert after == before, f"{who} changed something through {page}"
+            return
+        if method == "get":
+            # Reading the file from outside the handling court is audited; nothing else changes.
+            outside = user.court_id != cast.case.court_id
+            audited = page in ("documents_tab", "download") and outside
+            assert after["audit"] == before["audit"] + (1 if audited else 0)
+            assert {k: v for k, v in after.items() if k != "audit"} == {k: v for k, v in before.items() if k != "audit"}
+        else:
+            assert after["audit"] > before["audit"]
+            assert after["events"] > before["events"]
 
 
 def test_page_effects_when_allowed(client, cast, document):

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from enforcement.permissions import Action, can, cases_for, require
+from tests.factories import make_cast, make_courts
 
 # relation to the case -> actions allowed
 EXPECTED = {
@@ -21,14 +22,27 @@ EXPECTED = {
 }
 
 
+def build_cast(request):
+    return make_cast(make_courts())
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", sorted(EXPECTED))
-@pytest.mark.parametrize("action", list(Action))
-def test_can_and_sql_filter_agree(cast, who, action):
-    user = getattr(cast, who)
-    allowed = action in EXPECTED[who]
-    assert can(user, action, cast.case) is allowed
-    assert cases_for(user, action).filter(pk=cast.case.pk).exists() is allowed
+class TestCanAndSqlFilterAgree:
+    """The cast is built once for the class's tests (tests/support/shared_rows.py)."""
+
+    build_rows = staticmethod(build_cast)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows
+
+    @pytest.mark.parametrize("who", sorted(EXPECTED))
+    @pytest.mark.parametrize("action", list(Action))
+    def test_can_and_sql_filter_agree(self, cast, who, action):
+        user = getattr(cast, who)
+        allowed = action in EXPECTED[who]
+        assert can(user, action, cast.case) is allowed
+        assert cases_for(user, action).filter(pk=cast.case.pk).exists() is allowed
 
 
 @pytest.mark.django_db

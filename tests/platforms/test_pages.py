@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +29,7 @@ from platforms.models import Connector, DeliveryAttempt, Notice, NoticeState, Pl
 from platforms.views import NOTICE_BATCHES_PER_PAGE
 from tests.clues.factories import PlatformFactory, add_clue, add_measure, respondent_of
 from tests.clues.test_pages import _effective_for_days_left
-from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory, make_cast, make_courts
 from tests.support.platforms import COMPANY_USCC, MockPlatforms, holding, platform_config
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +90,10 @@ def sysadmin(db):
 
 @pytest.fixture
 def company(cast):
+    return add_company(cast)
+
+
+def add_company(cast):
     """A respondent of cast.case holding accounts on the stand-in platforms."""
     party = PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
     CaseParty.objects.create(case=cast.case, party=party, role=CasePartyRole.RESPONDENT)
@@ -96,6 +102,10 @@ def company(cast):
 
 @pytest.fixture
 def connected(shared_mock, sysadmin):
+    return connect(shared_mock, sysadmin)
+
+
+def connect(shared_mock, sysadmin) -> dict:
     """alipay and taobao on the stand-in service; jd on a dead address that fails at the first try."""
     alipay = PlatformFactory(code="alipay", name="支付宝", kind="payment")
     taobao = PlatformFactory(code="taobao", name="淘宝", kind="ecommerce")
@@ -121,6 +131,10 @@ def deliver_all(notices) -> list[str]:
 
 @pytest.fixture
 def world(cast, company, connected):
+    return build_world(cast, company)
+
+
+def build_world(cast, company) -> dict:
     """On cast.case: a one-click query by the head (alipay and taobao answered, jd failed), a
     judge's freeze awaiting approval and a queued query."""
     batch = services.request_notices(cast.head, cast.case, kind="query", platforms="all", respondent=company.pk)
@@ -207,27 +221,55 @@ CASE_PAGES = {
 }
 
 
-@pytest.mark.parametrize("who", sorted(ALLOWED))
-@pytest.mark.parametrize("page", sorted(CASE_PAGES))
-def test_permission_matrix_of_case_pages(client, cast, world, who, page, django_capture_on_commit_callbacks):
-    action, ok, method, url_of, data_of = CASE_PAGES[page]
-    client.force_login(getattr(cast, who))
-    before = counts()
-    target = url_of(cast, world)
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = client.get(target) if method == "get" else client.post(target, data_of(cast, world))
-    expected = expected_status(who, action, ok)
-    assert response.status_code == expected, (who, page, response.status_code)
-    if expected == ok and page == "pdf" and getattr(cast, who).court_id != cast.case.court_id:
-        # The PDF is part of the case file: a read from outside the handling court is audited.
-        assert counts() == {**before, "AuditEntry": before["AuditEntry"] + 1}
-        assert callbacks == []
-    elif expected != ok or method == "get":
-        # Refused, or only read: nothing written, not even an audit entry, and nothing queued.
-        assert counts() == before, f"{who} changed something through {page}"
-        assert callbacks == [], f"{who} queued something through {page}"
-    else:
-        assert counts()["AuditEntry"] > before["AuditEntry"]
+def build_cast_and_connected(request) -> SimpleNamespace:
+    """The cast and the connected platforms (on the module's stand-in process)."""
+    cast = make_cast(make_courts())
+    sysadmin = UserFactory(username="sysadmin", court=None, roles=[Role.SYSTEM_ADMIN])
+    return SimpleNamespace(cast=cast, connected=connect(request.getfixturevalue("shared_mock"), sysadmin))
+
+
+def build_cast_and_world(request) -> SimpleNamespace:
+    rows = build_cast_and_connected(request)
+    rows.world = build_world(rows.cast, add_company(rows.cast))
+    return rows
+
+
+class TestPermissionMatrixOfCasePages:
+    """The cast and the world (its notices delivered to the stand-in process) are built once for the
+    class's 110 tests (tests/support/shared_rows.py): each test's request, and what it writes, is
+    rolled back before the next one."""
+
+    build_rows = staticmethod(build_cast_and_world)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def world(self, shared_rows):
+        return shared_rows.world
+
+    @pytest.mark.parametrize("who", sorted(ALLOWED))
+    @pytest.mark.parametrize("page", sorted(CASE_PAGES))
+    def test_permission_matrix_of_case_pages(self, client, cast, world, who, page, django_capture_on_commit_callbacks):
+        action, ok, method, url_of, data_of = CASE_PAGES[page]
+        client.force_login(getattr(cast, who))
+        before = counts()
+        target = url_of(cast, world)
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = client.get(target) if method == "get" else client.post(target, data_of(cast, world))
+        expected = expected_status(who, action, ok)
+        assert response.status_code == expected, (who, page, response.status_code)
+        if expected == ok and page == "pdf" and getattr(cast, who).court_id != cast.case.court_id:
+            # The PDF is part of the case file: a read from outside the handling court is audited.
+            assert counts() == {**before, "AuditEntry": before["AuditEntry"] + 1}
+            assert callbacks == []
+        elif expected != ok or method == "get":
+            # Refused, or only read: nothing written, not even an audit entry, and nothing queued.
+            assert counts() == before, f"{who} changed something through {page}"
+            assert callbacks == [], f"{who} queued something through {page}"
+        else:
+            assert counts()["AuditEntry"] > before["AuditEntry"]
 
 
 ADMIN_PAGES = {
@@ -263,22 +305,37 @@ ADMIN_PAGES = {
 }
 
 
-@pytest.mark.parametrize("who", sorted(ALLOWED))
-@pytest.mark.parametrize("page", sorted(ADMIN_PAGES))
-def test_permission_matrix_of_connector_pages(client, cast, connected, who, page):
-    method, url_of, data_of, ok = ADMIN_PAGES[page]
-    client.force_login(getattr(cast, who))
-    before, state = counts(), connector_state()
-    target = url_of(connected)
-    response = client.get(target) if method == "get" else client.post(target, data_of(connected))
-    expected = ok if who in ADMINS else 403
-    assert response.status_code == expected, (who, page, response.status_code)
-    if expected != ok or method == "get":
-        assert counts() == before and connector_state() == state, f"{who} changed something through {page}"
-    elif page != "test_connection":
-        assert counts()["AuditEntry"] > before["AuditEntry"]
-    else:
-        assert Connector.objects.get(platform__code="alipay").last_health_ok is True
+class TestPermissionMatrixOfConnectorPages:
+    """The cast and the connectors are built once for the class's 60 tests
+    (tests/support/shared_rows.py): each test's request, and what it writes, is rolled back before
+    the next one."""
+
+    build_rows = staticmethod(build_cast_and_connected)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def connected(self, shared_rows):
+        return shared_rows.connected
+
+    @pytest.mark.parametrize("who", sorted(ALLOWED))
+    @pytest.mark.parametrize("page", sorted(ADMIN_PAGES))
+    def test_permission_matrix_of_connector_pages(self, client, cast, connected, who, page):
+        method, url_of, data_of, ok = ADMIN_PAGES[page]
+        client.force_login(getattr(cast, who))
+        before, state = counts(), connector_state()
+        target = url_of(connected)
+        response = client.get(target) if method == "get" else client.post(target, data_of(connected))
+        expected = ok if who in ADMINS else 403
+        assert response.status_code == expected, (who, page, response.status_code)
+        if expected != ok or method == "get":
+            assert counts() == before and connector_state() == state, f"{who} changed something through {page}"
+        elif page != "test_connection":
+            assert counts()["AuditEntry"] > before["AuditEntry"]
+        else:
+            assert Connector.objects.get(platform__code="alipay").last_health_ok is True
 
 
 @pytest.mark.parametrize(
@@ -866,31 +923,57 @@ def _grow(cast, party, start: int, stop: int) -> None:
         )
 
 
-def _queries(client, user, target) -> int:
+def _counted(client, user, target) -> tuple[int, int]:
+    """(status, queries) of the second GET of ``target`` as ``user``."""
     client.force_login(user)
     client.get(target)  # warm up: session bookkeeping and per-process caches
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(target)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
+    return response.status_code, len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize(
-    ("who", "page"),
-    [
-        ("assigned", "case_notices"),
-        ("assigned", "notice_list"),
-        ("head", "case_notices"),
-        ("head", "notice_list"),
-        ("head", "approval_list"),  # approvals are for the bureau head only
-    ],
-)
-def test_constant_queries(client, cast, company, connected, settings, who, page):
-    settings.QUERY_RATE_PER_CASE_HOUR = 1000
-    target = reverse(page, args=[cast.case.pk]) if page.startswith("case_") else reverse(page)
-    user = getattr(cast, who)
-    _grow(cast, company, 0, 3)
-    small = _queries(client, user, target)
-    _grow(cast, company, 3, 30)
-    large = _queries(client, user, target)
-    assert large == small, (page, small, large)
+QUERY_PAGES = [
+    ("assigned", "case_notices"),
+    ("assigned", "notice_list"),
+    ("head", "case_notices"),
+    ("head", "notice_list"),
+    ("head", "approval_list"),  # approvals are for the bureau head only
+]
+
+
+def _target(cast, page) -> str:
+    return reverse(page, args=[cast.case.pk]) if page.startswith("case_") else reverse(page)
+
+
+def build_grown_notices(request) -> SimpleNamespace:
+    """The notices grown to 3 steps, every (user, page) of the query-count test measured at that
+    size, each in a savepoint rolled back after it (so that each starts from the same rows, as if
+    its test had built them alone), then grown to 30 steps."""
+    rows = build_cast_and_connected(request)
+    company = add_company(rows.cast)
+    with override_settings(QUERY_RATE_PER_CASE_HOUR=1000):
+        _grow(rows.cast, company, 0, 3)
+        rows.small = {}
+        for who, page in QUERY_PAGES:
+            savepoint = transaction.savepoint()
+            rows.small[who, page] = _counted(Client(), getattr(rows.cast, who), _target(rows.cast, page))
+            transaction.savepoint_rollback(savepoint)
+        _grow(rows.cast, company, 3, 30)
+    return rows
+
+
+class TestConstantQueries:
+    """Growing the notices from 3 to 30 steps is done once for the class's 5 tests
+    (tests/support/shared_rows.py): the count at 3 steps is measured while building, the count at
+    30 steps by each test."""
+
+    build_rows = staticmethod(build_grown_notices)
+
+    @pytest.mark.parametrize(("who", "page"), QUERY_PAGES)
+    def test_constant_queries(self, client, shared_rows, settings, who, page):
+        settings.QUERY_RATE_PER_CASE_HOUR = 1000
+        status, small = shared_rows.small[who, page]
+        assert status == 200, (who, page, status)
+        status, large = _counted(client, getattr(shared_rows.cast, who), _target(shared_rows.cast, page))
+        assert status == 200, (who, page, status)
+        assert large == small, (page, small, large)

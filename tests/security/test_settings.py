@@ -77,8 +77,14 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_settings_are_strict(tmp_path):
-    found = probe(tmp_path)
+@pytest.fixture(scope="module")
+def production_probe(tmp_path_factory) -> dict:
+    """One probe of the production settings for the two tests that read the same answer."""
+    return probe(tmp_path_factory.mktemp("production"))
+
+
+def test_production_settings_are_strict(production_probe):
+    found = production_probe
     s = found["settings"]
     assert s["DEBUG"] is False
     assert s["SECURE_SSL_REDIRECT"] is True
@@ -94,8 +100,8 @@ def test_production_settings_are_strict(tmp_path):
     assert s["CONNECTOR_ALLOWED_HOSTS"] == []
 
 
-def test_production_responses_carry_the_security_headers(tmp_path):
-    found = probe(tmp_path)
+def test_production_responses_carry_the_security_headers(production_probe):
+    found = production_probe
     assert found["plain_status"] == 301 and found["plain_location"].startswith("https://court.example/")
     assert found["status"] == 200
     headers = {k.lower(): v for k, v in found["headers"].items()}

@@ -45,7 +45,20 @@ class Worker:
         pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
         self.log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", *pool, "-n", self.hostname, "-l", "info"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                *pool,
+                "--without-mingle",
+                "-n",
+                self.hostname,
+                "-l",
+                "info",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

@@ -5,6 +5,7 @@ the query counts of the lists."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from enforcement import periods
 from enforcement.models import AuditEntry, CaseEvent, CaseUserObjectPermission, EnforcementCase, Role
-from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory
+from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory, make_cast, make_courts
 from tests.transfers.conftest import document
 from transfers import services
 from transfers.models import (
@@ -61,6 +62,10 @@ def old_case(cast, **kwargs):
 
 @pytest.fixture
 def world(cast):
+    return build_world(cast)
+
+
+def build_world(cast) -> dict:
     """proposed: a court request on cast.case; approved: a designation to 岳塘 waiting for
     acceptance; accepted: a designation accepted by 岳塘 with a material request; fresh: an
     eligible case without a transfer; grant: a pending file-access request of the outsider."""
@@ -212,23 +217,42 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("who", WHO)
-@pytest.mark.parametrize("page", sorted(PAGES))
-def test_permission_matrix(client, cast, world, who, page):
-    method, url_of, data_of, expected_by_who = PAGES[page]
-    client.force_login(getattr(cast, who))
-    target = url_of(cast, world)
-    before = counts()
-    if method == "get":
-        response = client.get(target)
-    else:
-        response = client.post(target, data_of(cast, world, who))
-    expected = expected_by_who[who]
-    assert response.status_code == expected, (who, page, response.status_code)
-    if method == "post" and expected != 302:
-        assert counts() == before, f"{who} changed something through {page}"
-    if method == "post" and expected == 302:
-        assert counts() != before
+def build_cast_and_world(request) -> SimpleNamespace:
+    cast = make_cast(make_courts())
+    return SimpleNamespace(cast=cast, world=build_world(cast))
+
+
+class TestPermissionMatrix:
+    """The cast and the world are built once for the class's 220 tests (tests/support/shared_rows.py):
+    each test's request, and what it writes, is rolled back before the next one."""
+
+    build_rows = staticmethod(build_cast_and_world)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def world(self, shared_rows):
+        return shared_rows.world
+
+    @pytest.mark.parametrize("who", WHO)
+    @pytest.mark.parametrize("page", sorted(PAGES))
+    def test_permission_matrix(self, client, cast, world, who, page):
+        method, url_of, data_of, expected_by_who = PAGES[page]
+        client.force_login(getattr(cast, who))
+        target = url_of(cast, world)
+        before = counts()
+        if method == "get":
+            response = client.get(target)
+        else:
+            response = client.post(target, data_of(cast, world, who))
+        expected = expected_by_who[who]
+        assert response.status_code == expected, (who, page, response.status_code)
+        if method == "post" and expected != 302:
+            assert counts() == before, f"{who} changed something through {page}"
+        if method == "post" and expected == 302:
+            assert counts() != before
 
 
 def test_admins_see_no_transfer_pages(client, cast, world):
@@ -429,6 +453,10 @@ def refer(cast, case, consent):
 
 @pytest.fixture
 def more(cast, world):
+    return build_more(cast, world)
+
+
+def build_more(cast, world) -> dict:
     """reconsidered: a designation with a pending reconsideration; bankruptcy: a proposed 执转破;
     referred: a decided 执转破 to the intermediate court; company: an entity case without a
     transfer; conc_a / conc_b: two cases (雨湖, 岳塘) against one person."""
@@ -572,23 +600,48 @@ MORE_PAGES = {
 }
 
 
-@pytest.mark.parametrize("who", MORE_WHO)
-@pytest.mark.parametrize("page", sorted(MORE_PAGES))
-def test_more_permission_matrix(client, cast, world, more, who, page):
-    method, url_of, data_of, expected_by_who = MORE_PAGES[page]
-    client.force_login(getattr(cast, who))
-    target = url_of(cast, world, more)
-    before = more_counts()
-    if method == "get":
-        response = client.get(target)
-    else:
-        response = client.post(target, data_of(cast, world, more, who))
-    expected = expected_by_who[who]
-    assert response.status_code == expected, (who, page, response.status_code)
-    if method == "post" and expected != 302:
-        assert more_counts() == before, f"{who} changed something through {page}"
-    if method == "post" and expected == 302:
-        assert more_counts() != before
+def build_cast_world_and_more(request) -> SimpleNamespace:
+    rows = build_cast_and_world(request)
+    rows.more = build_more(rows.cast, rows.world)
+    return rows
+
+
+class TestMorePermissionMatrix:
+    """The cast, the world and ``more`` are built once for the class's 121 tests
+    (tests/support/shared_rows.py): each test's request, and what it writes, is rolled back before
+    the next one."""
+
+    build_rows = staticmethod(build_cast_world_and_more)
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+    @pytest.fixture
+    def world(self, shared_rows):
+        return shared_rows.world
+
+    @pytest.fixture
+    def more(self, shared_rows):
+        return shared_rows.more
+
+    @pytest.mark.parametrize("who", MORE_WHO)
+    @pytest.mark.parametrize("page", sorted(MORE_PAGES))
+    def test_more_permission_matrix(self, client, cast, world, more, who, page):
+        method, url_of, data_of, expected_by_who = MORE_PAGES[page]
+        client.force_login(getattr(cast, who))
+        target = url_of(cast, world, more)
+        before = more_counts()
+        if method == "get":
+            response = client.get(target)
+        else:
+            response = client.post(target, data_of(cast, world, more, who))
+        expected = expected_by_who[who]
+        assert response.status_code == expected, (who, page, response.status_code)
+        if method == "post" and expected != 302:
+            assert more_counts() == before, f"{who} changed something through {page}"
+        if method == "post" and expected == 302:
+            assert more_counts() != before
 
 
 def test_reconsideration_request_and_revocation(client, cast, world):
