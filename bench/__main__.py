@@ -288,6 +288,28 @@ def end_to_end(head, cases, respondent, count: int, producers: int = PRODUCERS) 
     }
 
 
+def committed_backlog(head, cases, respondent, count: int) -> dict:
+    """The delivery side alone: ``count`` query notices requested and committed while the workers
+    consume nothing (``cancel_consumer``), then timed from the moment they consume again until every
+    notice is answered, so the producers' CPU is not in the window."""
+    from config.celery import app as celery_app
+    from platforms import services
+
+    queue = celery_app.conf.task_default_queue
+    celery_app.control.cancel_consumer(queue, reply=True)
+    ids: list[int] = []
+    for i in range(count // len(CODES)):
+        notices = services.request_notices(
+            head, cases[i % len(cases)], kind="query", platforms="all", respondent=respondent.pk
+        )
+        ids += [n.pk for n in notices]
+    started = time.perf_counter()
+    celery_app.control.add_consumer(queue, reply=True)
+    wait_done(ids)
+    elapsed = time.perf_counter() - started
+    return {"notices": len(ids), "seconds": round(elapsed, 3), "per_second": round(len(ids) / elapsed, 1)}
+
+
 def steady(head, cases, respondent) -> dict:
     from platforms import services
 
@@ -365,6 +387,7 @@ def main() -> int:
         raw = raw_throughput(port, config, END_TO_END_NOTICES)
         e2e = end_to_end(head, cases, respondent, END_TO_END_NOTICES)
         e2e_one_case = end_to_end(head, cases[:1], respondent, END_TO_END_NOTICES // 2, producers=1)
+        backlog = committed_backlog(head, cases, respondent, END_TO_END_NOTICES)
         steady_result = steady(head, cases, respondent)
         six = six_platform_freeze(head, cases, respondent)
     finally:
@@ -386,6 +409,8 @@ def main() -> int:
         "end_to_end": e2e,
         "end_to_end_vs_raw": round(e2e["per_second"] / raw["per_second"], 3),
         "end_to_end_all_on_one_case": e2e_one_case,
+        "committed_backlog": backlog,
+        "committed_backlog_vs_raw": round(backlog["per_second"] / raw["per_second"], 3),
         "steady": steady_result,
         "six_platform_freeze": six,
     }
