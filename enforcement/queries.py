@@ -250,13 +250,19 @@ def first_rows_by_source(
     scopes = case_scopes(user, action)
     if not scopes:
         return queryset.none()
-    firsts = [
-        queryset.filter(**{f"{case_field}__in": EnforcementCase.objects.filter(scope).values("pk")})
-        .order_by(*order)
-        .values("pk")[:limit]
-        for scope in scopes
-    ]
+    firsts = [queryset.filter(through(scope, case_field)).order_by(*order).values("pk")[:limit] for scope in scopes]
     return queryset.filter(pk__in=union_of_firsts(queryset.model, firsts)).order_by(*order)
+
+
+def through(condition: Q, case_field: str) -> Q:
+    """``condition`` on cases as a condition on rows whose case is ``case_field``: a granted
+    case's ``pk__in`` becomes ``case_id IN (grants)`` with no case join, a court's ``court_id``
+    joins the case (PostgreSQL walks the panel's index and probes the case's court)."""
+    children = [
+        through(child, case_field) if isinstance(child, Q) else (f"{case_field}__{child[0]}", child[1])
+        for child in condition.children
+    ]
+    return Q(*children, _connector=condition.connector, _negated=condition.negated)
 
 
 def respondent_names(case_ids) -> dict[int, list[str]]:

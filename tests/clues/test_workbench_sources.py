@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -19,7 +20,7 @@ from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
 from clues.presenters import WORKBENCH_ROWS, first_notices_attention, notices_attention, workbench_panels
 from enforcement.models import CaseStatus, EnforcementCase
 from enforcement.permissions import HANDLE_PERM, VIEW_FILE_PERM, Action, cases_for
-from enforcement.queries import first_rows_by_source, my_open_cases
+from enforcement.queries import first_rows_by_source, my_open_cases, through
 from platforms.models import Notice, NoticeState
 from tests.clues.factories import PlatformFactory, respondent_of
 from tests.factories import EnforcementCaseFactory
@@ -154,6 +155,27 @@ def test_first_rows_by_source_reads_the_case_through_another_field(cast, world):
     first = first_rows_by_source(head, clues, ("id",), 5, Action.HANDLE, case_field="measures__case")
     expected = clues.filter(measures__case__in=cases_for(head, Action.HANDLE)).distinct().order_by("id")
     assert pks(first[:5]) == pks(expected[:5])
+
+
+@pytest.mark.parametrize("who", ["supervisor", "high_supervisor", "other_supervisor", "head"])
+def test_every_kind_of_source_moves_to_the_rows_case(cast, world, who):
+    """Viewing: a supervisor's source is the subordinate courts but the own one (a negated
+    condition), a head's also the received transfers; each becomes a condition on the rows' case
+    (``through``) and gives the rows of the policy query."""
+    user = getattr(cast, who)
+    clues = PropertyClue.objects.order_by("verify_by", "id")
+    expected = pks(clues.filter(case__in=cases_for(user, Action.VIEW))[:25])
+    assert pks(first_rows_by_source(user, clues, ("verify_by", "id"), 25, Action.VIEW)[:25]) == expected
+    if who == "supervisor":
+        assert len(expected) == 25
+
+
+def test_through_keeps_negation_and_connectors():
+    condition = Q(court__path__startswith="43") & ~Q(court_id=7) | Q(pk__in=[1, 2])
+    moved = through(condition, "measure__case")
+    assert moved == (Q(measure__case__court__path__startswith="43") & ~Q(measure__case__court_id=7)) | Q(
+        measure__case__pk__in=[1, 2]
+    )
 
 
 def test_no_source_of_access_reads_nothing(cast, world):
