@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from enforcement import audit
 from enforcement.permissions import Action, can, cases_for
-from platforms.models import Notice, NoticeKind, NoticeState
+from enforcement.queries import first_rows_by_source
+from platforms.models import NOTICE_ATTENTION_STATES, Notice, NoticeKind, NoticeState
 
 from . import services
 from .models import ClueCategory, ClueKind, ClueSource, ClueStatus, MeasureStatus
@@ -98,11 +99,11 @@ def workbench_panels(user, today: dt.date | None = None) -> dict:
 
     today = today or timezone.localdate()
     return {
-        "clues_to_verify": workbench_clue_rows(queries.clues_to_verify(user), today),
-        "expiring_measures": list(queries.expiring_measures(user, today)[:WORKBENCH_ROWS]),
+        "clues_to_verify": workbench_clue_rows(queries.first_clues_to_verify(user, WORKBENCH_ROWS), today),
+        "expiring_measures": list(queries.first_expiring_measures(user, WORKBENCH_ROWS, today)[:WORKBENCH_ROWS]),
         "reminders": list(queries.reminders_for(user).select_related("measure__clue__platform")[:WORKBENCH_ROWS]),
         "visits_due": list(queries.visits_due_for(user, today)[:WORKBENCH_ROWS]),
-        "notices_attention": workbench_notice_rows(notices_attention(user)),
+        "notices_attention": workbench_notice_rows(first_notices_attention(user, WORKBENCH_ROWS)),
         "panel_rows": WORKBENCH_ROWS,
     }
 
@@ -159,10 +160,22 @@ def workbench_notice_rows(notices: QuerySet) -> list[dict]:
     return list(rows)
 
 
-def notices_attention(user):
+NOTICES_ATTENTION_ORDER = ("created_at", "id")
+
+
+def notices_needing_attention() -> QuerySet:
+    """Notices of every case that failed or wait for the bureau head, oldest first."""
+    return Notice.objects.filter(state__in=NOTICE_ATTENTION_STATES).order_by(*NOTICES_ATTENTION_ORDER)
+
+
+def notices_attention(user) -> QuerySet:
     """Notices of the user's cases that failed or wait for the bureau head, oldest first (the
     workbench reads the case number and platform name with ``workbench_notice_rows``)."""
-    return Notice.objects.filter(
-        case__in=cases_for(user, Action.HANDLE),
-        state__in=(NoticeState.FAILED, NoticeState.AWAITING_APPROVAL),
-    ).order_by("created_at", "id")
+    return notices_needing_attention().filter(case__in=cases_for(user, Action.HANDLE))
+
+
+def first_notices_attention(user, limit: int) -> QuerySet:
+    """``notices_attention`` for a panel of ``limit`` rows: the same first ``limit`` rows (slice it
+    to at most ``limit``), each source of access read on its own through ``notice_attention_idx``
+    (``enforcement.queries.first_rows_by_source``)."""
+    return first_rows_by_source(user, notices_needing_attention(), NOTICES_ATTENTION_ORDER, limit, Action.HANDLE)

@@ -9,6 +9,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from enforcement.permissions import Action, cases_for
+from enforcement.queries import first_rows_by_source
 
 from .models import (
     ClueCategory,
@@ -84,29 +85,60 @@ def overdue_clues(user, today: dt.date | None = None) -> QuerySet:
 
 
 def clues_to_verify(user) -> QuerySet:
+    return pending_clues().filter(case__in=cases_for(user, Action.HANDLE))
+
+
+def pending_clues() -> QuerySet:
+    """All pending clues in the order of the clues to verify (deadline first), with what their rows
+    show; ``clues_to_verify`` and ``first_clues_to_verify`` add whose they are."""
     return (
-        PropertyClue.objects.filter(case__in=cases_for(user, Action.HANDLE), status=ClueStatus.PENDING)
+        PropertyClue.objects.filter(status=ClueStatus.PENDING)
         .select_related("case", "respondent", "platform")
-        .order_by("verify_by", "id")
+        .order_by(*CLUES_TO_VERIFY_ORDER)
     )
+
+
+CLUES_TO_VERIFY_ORDER = ("verify_by", "id")
+
+
+def first_clues_to_verify(user, limit: int) -> QuerySet:
+    """``clues_to_verify`` for a panel of ``limit`` rows: the same first ``limit`` rows (slice it to
+    at most ``limit``), each source of access read on its own through ``clue_pending_idx``
+    (``enforcement.queries.first_rows_by_source``)."""
+    return first_rows_by_source(user, pending_clues(), CLUES_TO_VERIFY_ORDER, limit, Action.HANDLE)
+
+
+EXPIRING_ORDER = ("expires_on", "id")
 
 
 def expiring_measures(user, today: dt.date | None = None, days: int | None = None) -> QuerySet:
     """Active measures of the user's cases that expire within ``days`` (30 by default), not renewed."""
+    return expiring(today, days).filter(case__in=cases_for(user, Action.HANDLE))
+
+
+def expiring(today: dt.date | None = None, days: int | None = None) -> QuerySet:
+    """Active measures of every case that expire within ``days`` (30 by default), not renewed,
+    soonest first, with what their rows show."""
     today = today or timezone.localdate()
     days = max(settings.MEASURE_REMINDER_DAYS) if days is None else days
     return (
         not_renewed(
             Measure.objects.filter(
-                case__in=cases_for(user, Action.HANDLE),
                 status=MeasureStatus.ACTIVE,
                 expires_on__gte=today,
                 expires_on__lte=today + dt.timedelta(days=days),
             )
         )
         .select_related("case", "clue__platform")
-        .order_by("expires_on", "id")
+        .order_by(*EXPIRING_ORDER)
     )
+
+
+def first_expiring_measures(user, limit: int, today: dt.date | None = None, days: int | None = None) -> QuerySet:
+    """``expiring_measures`` for a panel of ``limit`` rows: the same first ``limit`` rows (slice it
+    to at most ``limit``), each source of access read on its own through ``measure_active_idx``
+    (``enforcement.queries.first_rows_by_source``)."""
+    return first_rows_by_source(user, expiring(today, days), EXPIRING_ORDER, limit, Action.HANDLE)
 
 
 def reminders_for(user) -> QuerySet:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from django.utils import timezone
 
 from . import periods
 from .models import CaseParty, CasePartyRole, CaseStatus, EnforcementCase, Party, User
-from .permissions import HANDLE_PERM, Action, can, case_scopes, cases_for
+from .permissions import HANDLE_PERM, Action, can, case_scopes
 
 
 def _frozen_amount():
@@ -77,10 +78,20 @@ class CaseListing:
 
     ordered = True
 
-    def __init__(self, user, filtered: QuerySet, order: tuple[str, ...], action: Action = Action.VIEW):
+    def __init__(
+        self,
+        user,
+        filtered: QuerySet,
+        order: tuple[str, ...],
+        action: Action = Action.VIEW,
+        *,
+        rows: Callable[[QuerySet], QuerySet] | None = None,
+    ):
         self.scopes = case_scopes(user, action)
         self.filtered = filtered.order_by()
         self.order = order
+        # what a row carries: the case list's court, parties and judges unless the list says less
+        self.rows = rows or _with_list_data
 
     def count(self) -> int:
         if not self.scopes:
@@ -110,9 +121,18 @@ class CaseListing:
         firsts = [self.filtered.filter(scope).order_by(*self.order).values("pk") for scope in self.scopes]
         if stop is not None:
             firsts = [first[:stop] for first in firsts]
-        ids = firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
-        rows = _with_list_data(EnforcementCase.objects.filter(pk__in=ids)).order_by(*self.order)
+        ids = union_of_firsts(EnforcementCase, firsts)
+        rows = self.rows(EnforcementCase.objects.filter(pk__in=ids)).order_by(*self.order)
         return list(rows[start:stop])
+
+
+def union_of_firsts(model, firsts: list[QuerySet]) -> QuerySet:
+    """The ``pk`` values of ``firsts`` (ordered and sliced ``values("pk")`` querysets of ``model``)
+    as one ``UNION ALL`` for a ``pk__in``. SQLite (``make run``) refuses ORDER BY and LIMIT in
+    the members of a compound statement: there each member becomes ``pk IN (its first rows)``."""
+    if not connection.features.supports_slicing_ordering_in_compound:
+        firsts = [model.objects.filter(pk__in=first).order_by().values("pk") for first in firsts]
+    return firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
 
 
 # （2025）苏1002执1234号: a whole case number as EnforcementCase.format_number writes it
@@ -185,12 +205,64 @@ WORKBENCH_CASE_FIELDS = (
 )
 
 
-def my_open_cases(user) -> QuerySet:
+def my_open_cases(user) -> CaseListing:
     """The workbench list: open cases the user handles, oldest filing first, with the fields its
-    rows show and the frozen amount. Unlike ``_with_list_data`` no court and no judges: the rows
-    show neither (``respondent_names`` gives their respondents)."""
-    queryset = cases_for(user, Action.HANDLE).exclude(status=CaseStatus.CLOSED)
-    return queryset.only(*WORKBENCH_CASE_FIELDS).annotate(amount_frozen=_frozen_amount()).order_by("filed_on", "id")
+    rows show and the frozen amount, ready for a paginator. Unlike ``_with_list_data`` no court and
+    no judges: the rows show neither (``respondent_names`` gives their respondents).
+
+    A ``CaseListing`` (each source of access on its own): a bureau head handles the whole court,
+    and joining its 15,000 visible ids to page and count them took ~100 ms each at a million cases
+    (docs/PERFORMANCE.md); the court's part now walks ``case_court_filed_idx`` and counts from
+    ``case_open_court_idx``."""
+    return CaseListing(
+        user,
+        EnforcementCase.objects.exclude(status=CaseStatus.CLOSED),
+        ("filed_on", "id"),
+        Action.HANDLE,
+        rows=_workbench_case_rows,
+    )
+
+
+def _workbench_case_rows(queryset: QuerySet) -> QuerySet:
+    return queryset.only(*WORKBENCH_CASE_FIELDS).annotate(amount_frozen=_frozen_amount())
+
+
+def first_rows_by_source(
+    user,
+    queryset: QuerySet,
+    order: tuple[str, ...],
+    limit: int,
+    action: Action = Action.HANDLE,
+    *,
+    case_field: str = "case",
+) -> QuerySet:
+    """The rows of ``queryset`` on cases ``user`` may ``action``, in ``order``: a queryset whose
+    first ``limit`` rows are those of ``queryset.filter(<case_field>__in=cases_for(user, action))``
+    in that order. ``order`` must end with a unique field; rows past ``limit`` are incomplete, so
+    slice it to at most ``limit`` (the workbench panels).
+
+    ``case_id IN (all visible ids)`` made PostgreSQL aggregate the 15,000 ids of a bureau head's
+    court (its estimate of a UNION: 200 rows) and probe the panel's table once per case: 130–550 ms
+    per panel at a million cases. Here each source of access (``permissions.case_scopes``) gives
+    its own first ``limit`` ids, planned with its own estimate: a court's walks a partial index in
+    the panel's order until it has them, a judge's few granted cases are probed one by one. Only
+    the merged ids (at most ``limit`` per source) are joined to what the rows show."""
+    scopes = case_scopes(user, action)
+    if not scopes:
+        return queryset.none()
+    firsts = [queryset.filter(through(scope, case_field)).order_by(*order).values("pk")[:limit] for scope in scopes]
+    return queryset.filter(pk__in=union_of_firsts(queryset.model, firsts)).order_by(*order)
+
+
+def through(condition: Q, case_field: str) -> Q:
+    """``condition`` on cases as a condition on rows whose case is ``case_field``: a granted
+    case's ``pk__in`` becomes ``case_id IN (grants)`` with no case join, a court's ``court_id``
+    joins the case (PostgreSQL walks the panel's index and probes the case's court)."""
+    children = [
+        through(child, case_field) if isinstance(child, Q) else (f"{case_field}__{child[0]}", child[1])
+        for child in condition.children
+    ]
+    return Q(*children, _connector=condition.connector, _negated=condition.negated)
 
 
 def respondent_names(case_ids) -> dict[int, list[str]]:
