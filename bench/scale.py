@@ -115,6 +115,9 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
+    from config.runtime import settle_heap
+
+    settle_heap()  # as config/wsgi.py does in every web process
 
 
 def ensure_connectors(scenario: dict) -> None:

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -23,3 +23,11 @@ def close_old_connections(sender=None, **kwargs) -> None:
     from django.db import close_old_connections as close
 
     close()
+
+
+@worker_process_init.connect
+def settle_heap(**kwargs) -> None:
+    """A pool process has loaded the project: see ``config.runtime.settle_heap``."""
+    from config.runtime import settle_heap as settle
+
+    settle()

@@ -308,6 +308,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Thresholds of the cyclic garbage collector for web and worker processes (config.runtime).
+GC_THRESHOLD = tuple(int(n) for n in env_list("GC_THRESHOLD", ["20000", "10", "10"]))
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
