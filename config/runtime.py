@@ -1,4 +1,4 @@
-"""Process-wide tuning applied once a web or worker process has loaded the project."""
+"""Process-wide tuning applied once a web process has loaded the project."""
 
 import gc
 

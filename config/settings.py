@@ -308,7 +308,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Thresholds of the cyclic garbage collector for web and worker processes (config.runtime).
+# Thresholds of the cyclic garbage collector in web processes (config.runtime; workers keep the default).
 GC_THRESHOLD = tuple(int(n) for n in env_list("GC_THRESHOLD", ["20000", "10", "10"]))
 
 # --- Celery ---------------------------------------------------------------------------------
