@@ -232,11 +232,16 @@ def raw_throughput(port: int, config: dict, count: int) -> dict:
 
 
 def wait_done(ids: list[int], timeout: float = 300.0) -> None:
+    """Poll until every notice of ``ids`` is answered (or failed). The phases run one after the
+    other, so the id range holds only this phase's notices: a range scan instead of an ``IN`` of
+    hundreds of ids, which cost the measuring process 2.3 ms of CPU per poll (a tenth of a core at
+    this poll rate, taken from the system it measures)."""
     from platforms.models import Notice
 
+    pending = Notice.objects.filter(pk__range=(min(ids), max(ids)), completed_at__isnull=True).exclude(state="failed")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not Notice.objects.filter(pk__in=ids, completed_at__isnull=True).exclude(state="failed").exists():
+        if not pending.exists():
             return
         time.sleep(0.01)
     raise RuntimeError("notices not answered in time")
