@@ -32,6 +32,7 @@ from tests.clues.factories import (
     twin_of,
 )
 from tests.factories import CourtFactory, EnforcementCaseFactory, UserFactory, make_cast, make_courts
+from tests.support.shared_rows import SharedCastAndWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -156,19 +157,11 @@ def build_cast_and_world(request) -> SimpleNamespace:
     return SimpleNamespace(cast=cast, world=build_world(cast, alipay))
 
 
-class TestPermissionMatrixThroughPages:
+class TestPermissionMatrixThroughPages(SharedCastAndWorld):
     """The cast and the world are built once for the class's 120 tests (tests/support/shared_rows.py):
     each test's request, and what it writes, is rolled back before the next one."""
 
     build_rows = staticmethod(build_cast_and_world)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
-
-    @pytest.fixture
-    def world(self, shared_rows):
-        return shared_rows.world
 
     @pytest.mark.parametrize("who", sorted(ALLOWED))
     @pytest.mark.parametrize("page", sorted(PAGE_ACTIONS))

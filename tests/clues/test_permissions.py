@@ -14,6 +14,7 @@ from clues.models import LiveSeizureVisit, Measure, PropertyClue
 from platforms.models import Platform
 from tests.clues.factories import PlatformFactory, add_clue, add_measure, client_for, counts, days, respondent_of
 from tests.factories import make_cast, make_courts
+from tests.support.shared_rows import SharedCastAndWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -160,19 +161,11 @@ def build_cast_and_world(request) -> SimpleNamespace:
     return SimpleNamespace(cast=cast, world=build_world(cast, alipay))
 
 
-class TestEndpointMatrix:
+class TestEndpointMatrix(SharedCastAndWorld):
     """The cast and the world are built once for the class's 143 tests (tests/support/shared_rows.py):
     each test's request, and what it writes, is rolled back before the next one."""
 
     build_rows = staticmethod(build_cast_and_world)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
-
-    @pytest.fixture
-    def world(self, shared_rows):
-        return shared_rows.world
 
     @pytest.mark.parametrize("who", CAST)
     @pytest.mark.parametrize("name", ENDPOINTS)

@@ -15,6 +15,7 @@ from enforcement.models import CaseStatus, Role
 from enforcement.permissions import HANDLE_PERM, VIEW_FILE_PERM, Action, cases_for
 from enforcement.queries import case_filters, case_list
 from tests.factories import EnforcementCaseFactory, UserFactory, make_cast, make_courts
+from tests.support.shared_rows import SharedCast
 
 pytestmark = pytest.mark.django_db
 
@@ -52,14 +53,10 @@ def build_cast_and_world(request) -> SimpleNamespace:
     return SimpleNamespace(cast=cast, world=build_world(cast))
 
 
-class TestPagesAndCountEqualThePolicyQuery:
+class TestPagesAndCountEqualThePolicyQuery(SharedCast):
     """The cast and the 36 cases are built once for the class's 12 tests (tests/support/shared_rows.py)."""
 
     build_rows = staticmethod(build_cast_and_world)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
 
     @pytest.mark.parametrize("who", ["head", "assigned", "supervisor", "high_supervisor", "outsider", "admin"])
     @pytest.mark.parametrize("order", [("-filed_on", "-id"), ("filed_on", "id")])

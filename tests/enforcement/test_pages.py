@@ -37,6 +37,7 @@ from tests.factories import (
     valid_id_number,
     valid_uscc,
 )
+from tests.support.shared_rows import SharedCast
 
 pytestmark = pytest.mark.django_db
 
@@ -153,16 +154,12 @@ def build_cast_and_document(request) -> SimpleNamespace:
     return SimpleNamespace(cast=cast, document=document)
 
 
-class TestPermissionMatrixThroughPages:
+class TestPermissionMatrixThroughPages(SharedCast):
     """The cast and the document (its file in the class's MEDIA_ROOT) are built once for the class's
     100 tests (tests/support/shared_rows.py): each test's request, and what it writes, is rolled
     back before the next one."""
 
     build_rows = staticmethod(build_cast_and_document)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
 
     @pytest.fixture
     def document(self, shared_rows):

@@ -31,6 +31,7 @@ from tests.clues.factories import PlatformFactory, add_clue, add_measure, respon
 from tests.clues.test_pages import _effective_for_days_left
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory, make_cast, make_courts
 from tests.support.platforms import COMPANY_USCC, MockPlatforms, holding, platform_config
+from tests.support.shared_rows import SharedCast, SharedCastAndWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -234,20 +235,12 @@ def build_cast_and_world(request) -> SimpleNamespace:
     return rows
 
 
-class TestPermissionMatrixOfCasePages:
+class TestPermissionMatrixOfCasePages(SharedCastAndWorld):
     """The cast and the world (its notices delivered to the stand-in process) are built once for the
     class's 110 tests (tests/support/shared_rows.py): each test's request, and what it writes, is
     rolled back before the next one."""
 
     build_rows = staticmethod(build_cast_and_world)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
-
-    @pytest.fixture
-    def world(self, shared_rows):
-        return shared_rows.world
 
     @pytest.mark.parametrize("who", sorted(ALLOWED))
     @pytest.mark.parametrize("page", sorted(CASE_PAGES))
@@ -305,16 +298,12 @@ ADMIN_PAGES = {
 }
 
 
-class TestPermissionMatrixOfConnectorPages:
+class TestPermissionMatrixOfConnectorPages(SharedCast):
     """The cast and the connectors are built once for the class's 60 tests
     (tests/support/shared_rows.py): each test's request, and what it writes, is rolled back before
     the next one."""
 
     build_rows = staticmethod(build_cast_and_connected)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
 
     @pytest.fixture
     def connected(self, shared_rows):

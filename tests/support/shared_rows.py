@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from django.db import transaction
 from django.test import override_settings
 
@@ -50,3 +51,19 @@ def built_once(django_db_blocker, media_root: Path, build: Callable[[], T]) -> I
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+class SharedCast:
+    """``cast`` from the class's shared rows (a ``build_rows`` returning an object with ``cast``)."""
+
+    @pytest.fixture
+    def cast(self, shared_rows):
+        return shared_rows.cast
+
+
+class SharedCastAndWorld(SharedCast):
+    """``cast`` and ``world`` from the class's shared rows."""
+
+    @pytest.fixture
+    def world(self, shared_rows):
+        return shared_rows.world

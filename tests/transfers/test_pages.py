@@ -16,6 +16,7 @@ from django.utils import timezone
 from enforcement import periods
 from enforcement.models import AuditEntry, CaseEvent, CaseUserObjectPermission, EnforcementCase, Role
 from tests.factories import EnforcementCaseFactory, PartyFactory, UserFactory, make_cast, make_courts
+from tests.support.shared_rows import SharedCastAndWorld
 from tests.transfers.conftest import document
 from transfers import services
 from transfers.models import (
@@ -222,19 +223,11 @@ def build_cast_and_world(request) -> SimpleNamespace:
     return SimpleNamespace(cast=cast, world=build_world(cast))
 
 
-class TestPermissionMatrix:
+class TestPermissionMatrix(SharedCastAndWorld):
     """The cast and the world are built once for the class's 220 tests (tests/support/shared_rows.py):
     each test's request, and what it writes, is rolled back before the next one."""
 
     build_rows = staticmethod(build_cast_and_world)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
-
-    @pytest.fixture
-    def world(self, shared_rows):
-        return shared_rows.world
 
     @pytest.mark.parametrize("who", WHO)
     @pytest.mark.parametrize("page", sorted(PAGES))
@@ -606,20 +599,12 @@ def build_cast_world_and_more(request) -> SimpleNamespace:
     return rows
 
 
-class TestMorePermissionMatrix:
+class TestMorePermissionMatrix(SharedCastAndWorld):
     """The cast, the world and ``more`` are built once for the class's 121 tests
     (tests/support/shared_rows.py): each test's request, and what it writes, is rolled back before
     the next one."""
 
     build_rows = staticmethod(build_cast_world_and_more)
-
-    @pytest.fixture
-    def cast(self, shared_rows):
-        return shared_rows.cast
-
-    @pytest.fixture
-    def world(self, shared_rows):
-        return shared_rows.world
 
     @pytest.fixture
     def more(self, shared_rows):
