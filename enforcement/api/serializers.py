@@ -162,7 +162,8 @@ class CaseSerializer(serializers.Serializer):
     amount_frozen = serializers.DecimalField(**MONEY, read_only=True)
     applicants = serializers.SerializerMethodField()
     respondents = serializers.SerializerMethodField()
-    parties = serializers.SerializerMethodField()
+    # a declared nested field: its fields are copied once per list, not once per case
+    parties = CasePartySerializer(source="case_parties", many=True, read_only=True)
     assigned_judges = serializers.SerializerMethodField()
     basis = BasisSerializer(source="*", read_only=True)
     filed_on = serializers.DateField(read_only=True)
@@ -181,10 +182,6 @@ class CaseSerializer(serializers.Serializer):
     @extend_schema_field(_ID_LIST)
     def get_respondents(self, case) -> list[int]:
         return [party.pk for party in queries.respondents(case)]
-
-    @extend_schema_field(CasePartySerializer(many=True))
-    def get_parties(self, case) -> list[dict]:
-        return CasePartySerializer(case.case_parties.all(), many=True).data
 
     @extend_schema_field(_ID_LIST)
     def get_assigned_judges(self, case) -> list[int]:
