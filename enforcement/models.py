@@ -380,7 +380,8 @@ class CaseNumberSequence(models.Model):
 class CaseEvent(models.Model):
     """One line of a case's timeline (办案日志), written by the service that made the change."""
 
-    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="events")
+    # indexed by ``event_case_at_idx``, which also gives a case's last activity from the index alone
+    case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=48)
@@ -389,6 +390,7 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "at"], name="event_case_at_idx")]
 
     def __str__(self) -> str:
         return self.message

@@ -160,6 +160,23 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         .order_by("-open_cases")
         .values("open_cases")[:1]
     )
+    # the filter's form of ``r_same_respondent`` (``linked`` reaches the threshold): does one of the
+    # case's respondents reach both thresholds? PostgreSQL answers it with three index probes where
+    # ``linked``, the figure the page's rows show, also aggregates and sorts; the filter asks it of
+    # every candidate that the cheaper reasons leave over
+    over_threshold = (
+        CaseParty.objects.filter(case=OuterRef("pk"), role=CasePartyRole.RESPONDENT)
+        .annotate(ident=party_identity("party__"))
+        .filter(
+            Exists(
+                RespondentLoad.objects.filter(
+                    identity=OuterRef("ident"),
+                    open_courts__gte=OuterRef(OuterRef("t_min_courts")),
+                    open_cases__gte=OuterRef(OuterRef("t_min_cases")),
+                )
+            )
+        )
+    )
     last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
     old_clue = PropertyClue.objects.filter(
         case=OuterRef("pk"),
@@ -201,12 +218,15 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
             r_stalled=ExpressionWrapper(Q(last_activity__lt=F("t_stalled_before")), output_field=BooleanField()),
         )
         # cheapest reasons first: PostgreSQL stops at the first that holds
-        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_undisposed=True) | Q(r_same_respondent=True))
+        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_undisposed=True) | Exists(over_threshold))
     )
     if reason in REASONS:
         queryset = queryset.filter(**{f"r_{reason}": True})
-    queryset = queryset.select_related("court", "art237_clock_clue__platform").prefetch_related(
-        Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id"))
+    # the clue that restarted the art. 237 clock is fetched for the page's rows only: joined, it
+    # was carried through the count and sort of every eligible case
+    queryset = queryset.select_related("court").prefetch_related(
+        "art237_clock_clue__platform",
+        Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id")),
     )
     return queryset.order_by(*SORTS.get(sort, SORTS["art237"]))
 

@@ -17,7 +17,7 @@ from clues.models import Measure, PropertyClue
 from enforcement import services as case_services
 from enforcement.models import CaseEvent, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
 from enforcement.permissions import Action, cases_for
-from tests.clues.factories import add_clue, add_measure
+from tests.clues.factories import PlatformFactory, add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.transfers.conftest import client_for
 from transfers import queries, services
@@ -228,6 +228,40 @@ def test_eligible_list_issues_a_constant_number_of_queries(people):
         return len(captured)
 
     assert count(5) == count(30)
+
+
+def test_the_property_that_restarted_the_clock_costs_the_same_queries_for_one_row_or_many(people):
+    """The clue that restarted a row's art. 237 clock (and its platform, named in the reason) is
+    fetched for the page's rows in one query each, however many rows have one; the page shows it."""
+    from enforcement.periods import add_months
+
+    today = timezone.localdate()
+    platform = PlatformFactory(code="clockpf", name="时钟平台")
+    web = Client()
+    web.force_login(people.supervisor)
+
+    def restarted_case():
+        case = EnforcementCaseFactory(
+            court=people.courts.yuhu, judges=[people.assigned], filed_on=add_months(today, -12)
+        )
+        add_clue(people.assigned, case, platform=platform, account=f"pf-{case.pk}", received_on=add_months(today, -8))
+        return case
+
+    def page_queries() -> tuple[int, str]:
+        web.get("/transfers/eligible/")
+        with CaptureQueriesContext(connection) as captured:
+            answer = web.get("/transfers/eligible/")
+        return len(captured), answer.content.decode()
+
+    first = restarted_case()
+    one, html = page_queries()
+    assert EnforcementCase.objects.get(pk=first.pk).art237_clock_clue_id is not None
+    assert "时钟平台" in html
+    for _ in range(4):
+        restarted_case()
+    many, html = page_queries()
+    assert html.count("时钟平台") >= 5
+    assert many == one
 
 
 def test_eligible_list_reasons_and_api_follow_the_property_found_later(people):
