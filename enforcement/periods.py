@@ -58,8 +58,11 @@ def _warn_uncovered(year: int) -> None:
     logger.warning("holiday calendar has no data for %s; counting weekends only", year)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: dt.date) -> bool:
-    """True on a working day of the Chinese calendar (adjusted working days included)."""
+    """True on a working day of the Chinese calendar (adjusted working days included). Kept per
+    day: ``chinesecalendar`` scans its whole table for the range it covers on every question, and a
+    list page asks it a hundred times."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
