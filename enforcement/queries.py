@@ -280,25 +280,30 @@ def respondent_names(case_ids) -> dict[int, list[str]]:
 
 
 def case_detail(user, case_id) -> EnforcementCase:
-    """One case with parties, judges, timeline, the property its art. 237 clock runs from and, when
-    suspended, why (``suspension``), through the policy (404 when hidden)."""
+    """One case with parties, judges, the property its art. 237 clock runs from and, when
+    suspended, why (``suspension``), through the policy (404 when hidden). Not its timeline: a
+    case of some years has thousands of entries, and only the log tab shows them, a page at a
+    time (``case_events``)."""
     from .permissions import get_case
 
-    queryset = _with_list_data(EnforcementCase.objects.select_related("art237_clock_clue__platform")).prefetch_related(
-        "events__actor"
-    )
+    queryset = _with_list_data(EnforcementCase.objects.select_related("art237_clock_clue__platform"))
     case = get_case(user, case_id, Action.VIEW, queryset=queryset)
     case.suspension = suspension_of(user, case)
     return case
 
 
+def case_events(case: EnforcementCase) -> QuerySet:
+    """The case's timeline, newest first, with who wrote each entry (for a paginator)."""
+    return case.events.select_related("actor").order_by("-at", "-id")
+
+
 def suspension_of(user, case: EnforcementCase) -> dict | None:
-    """Why a suspended case is suspended: the reason of the latest suspension on its timeline
-    (prefetched, newest first) and the transfer that suspended it (执转破), ``transfer_id`` only when
-    the user may see that transfer (view on the case it is about). None unless suspended."""
+    """Why a suspended case is suspended: the reason of the latest suspension on its timeline and
+    the transfer that suspended it (执转破), ``transfer_id`` only when the user may see that transfer
+    (view on the case it is about). None unless suspended."""
     if case.status != CaseStatus.SUSPENDED:
         return None
-    event = next((e for e in case.events.all() if e.kind == "suspend"), None)
+    event = case.events.filter(kind="suspend").order_by("-at", "-id").first()
     if event is None:
         return None
     data = event.data or {}

@@ -332,7 +332,9 @@ def case_parties(request, pk):
 @login_required
 def case_log(request, pk):
     case = queries.case_detail(request.user, pk)
-    return render(request, "enforcement/case_log.html", case_context(request, case, "log"))
+    context = case_context(request, case, "log")
+    context["page"] = page_of(request, queries.case_events(case))
+    return render(request, "enforcement/case_log.html", context)
 
 
 def _documents_page(request, case, form, status=200):

@@ -395,6 +395,31 @@ def test_case_list_paginates(client, cast):
     assert len(second.context["page"].object_list) == 6
 
 
+def test_case_log_pages_a_long_timeline_and_other_tabs_do_not_load_it(client, cast):
+    """A case of some years has thousands of timeline entries: the log tab shows them 50 at a
+    time, newest first, and the other case pages do not read them at all."""
+    client.force_login(cast.assigned)
+    detail = reverse("case_detail", args=[cast.case.pk])
+    client.get(detail)
+    with CaptureQueriesContext(connection) as few:
+        client.get(detail)
+    before = cast.case.events.count()
+    for i in range(120 - before):
+        services.add_event(cast.case, cast.assigned, "note", f"第{i:03d}条记录")
+    with CaptureQueriesContext(connection) as many:
+        client.get(detail)
+    assert len(many) == len(few)
+    assert not [q for q in many if "enforcement_caseevent" in q["sql"]]
+    log = reverse("case_log", args=[cast.case.pk])
+    first = client.get(log)
+    newest = list(cast.case.events.order_by("-at", "-id").values_list("message", flat=True))
+    assert [e.message for e in first.context["page"].object_list] == newest[:50]
+    assert newest[0] in first.content.decode() and newest[50] not in first.content.decode()
+    last = client.get(log, {"page": 3})
+    assert [e.message for e in last.context["page"].object_list] == newest[100:]
+    assert "3 / 3" in last.content.decode()
+
+
 @pytest.mark.parametrize("today", ["2025-02-28", "2025-03-31", "2025-10-08", "2025-10-09", "2026-01-05"])
 def test_art237_filter_in_sql_agrees_with_the_case_property(cast, today):
     from enforcement.queries import art237_filter
