@@ -540,14 +540,15 @@ def replay_notice(actor, notice: Notice) -> Notice:
     require(actor, Action.HANDLE, notice.case)
     if notice.state != NoticeState.FAILED:
         raise ValidationError({"state": [_("只有失败的通知可以重发")]})
-    notice.state, notice.next_attempt_at, notice.queued_at, notice.ended_at = (
+    notice.state, notice.next_attempt_at, notice.queued_at, notice.ended_at, notice.enqueued_at = (
         NoticeState.QUEUED,
         None,
         timezone.now(),
         None,
+        None,
     )
     notice.attempts = 0
-    notice.save(update_fields=["state", "next_attempt_at", "queued_at", "ended_at", "attempts"])
+    notice.save(update_fields=["state", "next_attempt_at", "queued_at", "ended_at", "enqueued_at", "attempts"])
     audit.record(actor, "notice.replay", notice, case=notice.case, payload={"key": notice.idempotency_key})
     _enqueue_after_commit([notice.pk])
     return notice
@@ -869,11 +870,14 @@ def _failed(notice: Notice, connector: Connector, exc: transport.DeliveryError) 
         )
         return "failed"
     delay = retry_delay(notice.attempts, exc.retry_after)
+    soon = delay <= settings.NOTICE_COUNTDOWN_LIMIT_S
     notice.state = NoticeState.QUEUED
     notice.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
+    # a retry soon has its delayed task (below): the sweeper leaves it alone unless that task is lost
+    notice.enqueued_at = notice.next_attempt_at if soon else None
     notice.last_error = exc.error_class
-    notice.save(update_fields=["state", "next_attempt_at", "last_error"])
-    if delay <= settings.NOTICE_COUNTDOWN_LIMIT_S:
+    notice.save(update_fields=["state", "next_attempt_at", "enqueued_at", "last_error"])
+    if soon:
         notice_id = notice.pk
 
         def later():
@@ -1063,29 +1067,35 @@ def _chase_callbacks(now) -> None:
             % {"kind": notice.get_kind_display(), "platform": notice.platform.name},
         )
     Notice.objects.filter(pk__in=again).update(
-        state=NoticeState.QUEUED, next_attempt_at=None, last_error="callback_overdue"
+        state=NoticeState.QUEUED, next_attempt_at=None, enqueued_at=None, last_error="callback_overdue"
     )
 
 
 def sweep(now=None) -> int:
     """Re-enqueue notices left behind: queued and due (a lost task or a long back-off), stuck in
     sending past the timeout (a killed worker), or accepted by a platform whose callback is overdue
-    (``_chase_callbacks``). The platform's idempotency makes a repeat safe."""
+    (``_chase_callbacks``). The platform's idempotency makes a repeat safe.
+
+    A notice the sweeper handed over is handed over again only when its task has not claimed it
+    within the sending timeout (lost with a broker restart): under a backlog the workers would
+    otherwise receive every waiting notice again at every sweep, just when they are busiest."""
     from .tasks import deliver_notices
 
     now = now or timezone.now()
     stuck_before = now - dt.timedelta(seconds=settings.NOTICE_SENDING_TIMEOUT_S)
     with transaction.atomic():
         Notice.objects.filter(state=NoticeState.SENDING, sent_at__lt=stuck_before).update(
-            state=NoticeState.QUEUED, next_attempt_at=None, last_error="requeued_after_timeout"
+            state=NoticeState.QUEUED, next_attempt_at=None, enqueued_at=None, last_error="requeued_after_timeout"
         )
         _chase_callbacks(now)
     grace = now - dt.timedelta(seconds=5)  # leave fresh rows to their on_commit enqueue
     due = list(
         Notice.objects.filter(state=NoticeState.QUEUED)
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, queued_at__lt=grace))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stuck_before))
         .values_list("pk", flat=True)[:1000]
     )
+    Notice.objects.filter(pk__in=due).update(enqueued_at=now)
     for i in range(0, len(due), SWEEP_BATCH):
         deliver_notices.delay(due[i : i + SWEEP_BATCH])
     return len(due)

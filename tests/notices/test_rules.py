@@ -364,3 +364,40 @@ def test_one_answer_with_a_bad_balance_spoils_neither_its_good_rows_nor_the_othe
     assert found == {"tb-1": Decimal("10.00"), "jd-1": Decimal("20.00")}
     results = {n.platform.code: Notice.objects.get(pk=n.pk).result for n in notices}
     assert "余额" in " ".join(results["taobao"]["ingest_error"]) and "ingest_error" not in results["jd"]
+
+
+def test_the_sweeper_hands_a_waiting_notice_over_once_per_sending_timeout(
+    cast, case, company, connectors, monkeypatch, settings
+):
+    """Under a backlog a queued notice waits for a free worker: the sweeper hands it to the broker
+    once, and again only when that task can be presumed lost (not claimed within the sending
+    timeout); a retry soon is left to its own delayed task, a retry later is the sweeper's."""
+    from platforms.tasks import deliver_notices
+
+    handed: list[int] = []
+    monkeypatch.setattr(deliver_notices, "delay", lambda ids: handed.extend(ids))
+    (waiting,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    start, timeout = waiting.queued_at, dt.timedelta(seconds=settings.NOTICE_SENDING_TIMEOUT_S)
+    assert services.sweep(now=start + dt.timedelta(seconds=10)) == 1  # its own task may be lost
+    assert services.sweep(now=start + dt.timedelta(seconds=25)) == 0  # the next sweep: handed over already
+    assert services.sweep(now=start + dt.timedelta(seconds=10) + timeout - dt.timedelta(seconds=1)) == 0
+    assert services.sweep(now=start + dt.timedelta(seconds=11) + timeout) == 1  # that task is lost too
+    assert handed == [waiting.pk, waiting.pk]
+
+    handed.clear()
+    monkeypatch.setattr(transport._session, "post", lambda *a, **k: FakeResponse(503))
+    assert services.deliver(waiting.pk) == "retry"
+    waiting.refresh_from_db()
+    assert waiting.enqueued_at == waiting.next_attempt_at  # a retry soon: its delayed task
+    assert services.sweep(now=waiting.next_attempt_at + dt.timedelta(seconds=1)) == 0
+    assert services.sweep(now=waiting.next_attempt_at + timeout + dt.timedelta(seconds=1)) == 1
+
+    handed.clear()
+    settings.NOTICE_COUNTDOWN_LIMIT_S = 0  # every wait is long: no delayed task, the sweeper sends it
+    Notice.objects.filter(pk=waiting.pk).update(next_attempt_at=None)
+    assert services.deliver(waiting.pk) == "retry"
+    waiting.refresh_from_db()
+    assert waiting.enqueued_at is None
+    assert services.sweep(now=waiting.next_attempt_at - dt.timedelta(seconds=1)) == 0  # not due yet
+    assert services.sweep(now=waiting.next_attempt_at + dt.timedelta(seconds=1)) == 1
+    assert handed == [waiting.pk]
