@@ -115,6 +115,24 @@ def test_same_respondent_trigger_counts_open_cases_in_different_courts(people):
     assert _eligible_ids(people.supervisor) == set()
 
 
+def test_same_respondent_needs_one_respondent_over_both_thresholds(people):
+    """The list's filter (one respondent with enough open cases in enough courts) and the reason the
+    rows show (the most open cases of a respondent in enough courts) agree: two respondents, one over
+    each threshold, do not make a case eligible."""
+    services.update_trigger_config(people.high_supervisor, people.courts.high, same_respondent_min_cases=3)
+    many_cases, many_courts = PartyFactory(), PartyFactory()
+    both = EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[many_cases, many_courts])
+    for _ in range(2):  # 3 open cases, all in one court
+        EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[many_cases])
+    EnforcementCaseFactory(court=people.courts.yuetang, parties__respondents=[many_courts])  # 2 cases, 2 courts
+    assert _eligible_ids(people.supervisor) == set()
+    third = EnforcementCaseFactory(court=people.courts.yuetang, parties__respondents=[many_courts])
+    rows = list(queries.eligible_cases(people.supervisor))
+    assert both.pk in {c.pk for c in rows} and third.pk in {c.pk for c in rows}
+    assert all(c.r_same_respondent and [r["code"] for r in queries.reasons_of(c)] == ["same_respondent"] for c in rows)
+    assert _eligible_ids(people.supervisor, reason="same_respondent") == {c.pk for c in rows}
+
+
 def test_triggers_are_configured_per_high_court_by_its_supervisors(people):
     person = PartyFactory()
     a = EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[person])
