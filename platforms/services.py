@@ -785,14 +785,16 @@ def _still_allowed(notice: Notice, checked: dict) -> str:
 def _lock_sent(notices: list[Notice]) -> None:
     """Lock claimed notices and their cases (never the joined court and platform rows: a FOR UPDATE
     on them blocks the foreign-key checks of concurrent inserts, new notices and clues, and
-    deadlocks), and read on them what a callback or the sweeper may have moved since the claim."""
+    deadlocks), and read on them what a callback or the sweeper may have moved since the claim.
+    Cases are locked in the order of their ids: two workers recording batches that share two cases
+    (the sweeper's batches mix cases) would otherwise each hold one and wait for the other."""
     table = connection.ops.quote_name(Notice._meta.db_table)
     cases = connection.ops.quote_name(EnforcementCase._meta.db_table)
     lock = " FOR UPDATE OF n, c" if connection.features.has_select_for_update_of else ""  # SQLite: none
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT n.id, n.state, n.attempts, n.acknowledged_at FROM {table} n JOIN {cases} c ON c.id = n.case_id"
-            f" WHERE n.id IN ({', '.join(['%s'] * len(notices))}) ORDER BY n.id{lock}",
+            f" WHERE n.id IN ({', '.join(['%s'] * len(notices))}) ORDER BY c.id, n.id{lock}",
             [n.pk for n in notices],
         )
         current = {pk: rest for pk, *rest in cursor.fetchall()}

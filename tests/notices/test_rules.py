@@ -401,3 +401,54 @@ def test_the_sweeper_hands_a_waiting_notice_over_once_per_sending_timeout(
     assert services.sweep(now=waiting.next_attempt_at - dt.timedelta(seconds=1)) == 0  # not due yet
     assert services.sweep(now=waiting.next_attempt_at + dt.timedelta(seconds=1)) == 1
     assert handed == [waiting.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_locks_the_cases_in_the_order_of_their_ids(cast, company, connectors):
+    """Two workers recording batches that share two cases must not each hold one case and wait for
+    the other: the recording step locks the cases in the order of their ids, whatever the order of
+    the notices. Here the first notice is on the later case: while another transaction holds the
+    later case, the earlier one is already locked by the recording step, which waits."""
+    import threading
+
+    from django.db import OperationalError, connection, transaction
+
+    from enforcement.models import EnforcementCase
+
+    early, late = (
+        EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company])
+        for _ in range(2)
+    )
+    (on_late,) = services.request_notices(cast.assigned, late, kind="query", platforms=["jd"], respondent=company.pk)
+    (on_early,) = services.request_notices(cast.assigned, early, kind="query", platforms=["jd"], respondent=company.pk)
+    assert on_late.pk < on_early.pk and early.pk < late.pk
+
+    held, release, recorded = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_late_case():
+        with transaction.atomic():
+            EnforcementCase.objects.select_for_update().get(pk=late.pk)
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    def record():
+        with transaction.atomic():
+            services._lock_sent([on_late, on_early])
+        recorded.set()
+        connection.close()
+
+    holder, recorder = threading.Thread(target=hold_the_late_case), threading.Thread(target=record)
+    holder.start()
+    assert held.wait(timeout=10)
+    recorder.start()
+    try:
+        time.sleep(1.0)  # the recording step is waiting for the late case by now
+        assert not recorded.is_set()
+        with pytest.raises(OperationalError), transaction.atomic():
+            EnforcementCase.objects.select_for_update(nowait=True).get(pk=early.pk)
+    finally:
+        release.set()
+        holder.join(timeout=10)
+        recorder.join(timeout=10)
+    assert recorded.is_set()
