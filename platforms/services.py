@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -470,14 +470,25 @@ def _enqueue_after_commit(notice_ids: list[int]) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _lock_notice(notice) -> Notice:
-    # Lock the notice and its case, never the joined court and platform rows: a FOR UPDATE on them
-    # blocks the foreign-key checks of concurrent inserts (new notices, clues) and deadlocks.
-    return (
-        Notice.objects.select_for_update(of=("self", "case"))
-        .select_related("case__court", "platform")
-        .get(pk=getattr(notice, "pk", notice))
+def _lock_cases_of(notices: QuerySet) -> None:
+    """Lock the cases of ``notices`` (FOR UPDATE, in the order of their ids) before the notices
+    themselves. Every path that locks notices and their cases (approval, cancellation, replay, a
+    platform's callback, the worker's recording) takes the cases first: a callback locking its
+    notice first while a worker holding the case waited for that notice deadlocked (make chaos)."""
+    list(
+        EnforcementCase.objects.select_for_update()
+        .filter(pk__in=notices.values("case_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+
+
+def _lock_notice(notice) -> Notice:
+    # Lock its case, then the notice; never the joined court and platform rows: a FOR UPDATE on them
+    # blocks the foreign-key checks of concurrent inserts (new notices, clues) and deadlocks.
+    pk = getattr(notice, "pk", notice)
+    _lock_cases_of(Notice.objects.filter(pk=pk))
+    return Notice.objects.select_for_update(of=("self",)).select_related("case__court", "platform").get(pk=pk)
 
 
 @transaction.atomic
@@ -786,16 +797,18 @@ def _lock_sent(notices: list[Notice]) -> None:
     """Lock claimed notices and their cases (never the joined court and platform rows: a FOR UPDATE
     on them blocks the foreign-key checks of concurrent inserts, new notices and clues, and
     deadlocks), and read on them what a callback or the sweeper may have moved since the claim.
-    Cases are locked in the order of their ids: two workers recording batches that share two cases
-    (the sweeper's batches mix cases) would otherwise each hold one and wait for the other."""
+    The cases first, in the order of their ids (``_lock_cases_of``): two workers recording batches
+    that share two cases (the sweeper's batches mix cases) would otherwise each hold one and wait
+    for the other."""
+    ids = [n.pk for n in notices]
+    _lock_cases_of(Notice.objects.filter(pk__in=ids))
     table = connection.ops.quote_name(Notice._meta.db_table)
-    cases = connection.ops.quote_name(EnforcementCase._meta.db_table)
-    lock = " FOR UPDATE OF n, c" if connection.features.has_select_for_update_of else ""  # SQLite: none
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite: none
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT n.id, n.state, n.attempts, n.acknowledged_at FROM {table} n JOIN {cases} c ON c.id = n.case_id"
-            f" WHERE n.id IN ({', '.join(['%s'] * len(notices))}) ORDER BY c.id, n.id{lock}",
-            [n.pk for n in notices],
+            f"SELECT id, state, attempts, acknowledged_at FROM {table}"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id{lock}",
+            ids,
         )
         current = {pk: rest for pk, *rest in cursor.fetchall()}
     field = Notice._meta.get_field("acknowledged_at")
@@ -1018,12 +1031,9 @@ def receive_callback(platform_code: str, headers, body: bytes) -> str:
         status = str(data["status"])
     except (ValueError, KeyError, TypeError):
         raise ValidationError({"body": [_("回调内容格式错误")]}) from None
-    notice = (
-        Notice.objects.select_for_update(of=("self", "case"))  # as _lock_notice: not court, platform
-        .select_related("case__court", "platform")
-        .filter(idempotency_key=key, platform=connector.platform)
-        .first()
-    )
+    found = Notice.objects.filter(idempotency_key=key, platform=connector.platform)
+    _lock_cases_of(found)  # as _lock_notice: the case, then the notice; not court, platform
+    notice = found.select_for_update(of=("self",)).select_related("case__court", "platform").first()
     if notice is None:
         raise ValidationError({"notice_id": [_("通知不存在")]})
     if notice.state in TERMINAL_STATES:

@@ -452,3 +452,51 @@ def test_recording_locks_the_cases_in_the_order_of_their_ids(cast, company, conn
         holder.join(timeout=10)
         recorder.join(timeout=10)
     assert recorded.is_set()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("step", ["recording", "callback_or_decision"])
+def test_a_notice_is_locked_only_after_its_case(step, cast, case, company, connectors):
+    """Every path that locks a notice and its case takes the case first. A platform's callback that
+    held its notice while waiting for the case, as a worker recording the same case held the case
+    and waited for that notice, deadlocked (make chaos). While another transaction holds the case,
+    the waiting step holds nothing: the notice can still be locked."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from enforcement.models import EnforcementCase
+
+    (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    held, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_case():
+        with transaction.atomic():
+            EnforcementCase.objects.select_for_update().get(pk=case.pk)
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    def lock():
+        with transaction.atomic():
+            if step == "recording":
+                services._lock_sent([notice])
+            else:
+                services._lock_notice(notice)
+        done.set()
+        connection.close()
+
+    holder, locker = threading.Thread(target=hold_the_case), threading.Thread(target=lock)
+    holder.start()
+    assert held.wait(timeout=10)
+    locker.start()
+    try:
+        time.sleep(1.0)  # the step is waiting for the case by now
+        assert not done.is_set()
+        with transaction.atomic():
+            assert Notice.objects.select_for_update(nowait=True).get(pk=notice.pk).pk == notice.pk
+    finally:
+        release.set()
+        holder.join(timeout=10)
+        locker.join(timeout=10)
+    assert done.is_set()
