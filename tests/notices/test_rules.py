@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -403,15 +404,54 @@ def test_the_sweeper_hands_a_waiting_notice_over_once_per_sending_timeout(
     assert handed == [waiting.pk]
 
 
+@contextmanager
+def _stepping_while_case_is_held(case_pk: int, step):
+    """Run ``step`` in a transaction of its own thread while another transaction holds the case
+    ``case_pk`` (FOR UPDATE); the body runs once the step waits for that case, then the case is
+    released and the step must finish."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from enforcement.models import EnforcementCase
+
+    held, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            EnforcementCase.objects.select_for_update().get(pk=case_pk)
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    def run():
+        with transaction.atomic():
+            step()
+        done.set()
+        connection.close()
+
+    holder, stepper = threading.Thread(target=hold), threading.Thread(target=run)
+    holder.start()
+    assert held.wait(timeout=10)
+    stepper.start()
+    try:
+        time.sleep(1.0)  # the step is waiting for the held case by now
+        assert not done.is_set()
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=10)
+        stepper.join(timeout=10)
+    assert done.is_set()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_recording_locks_the_cases_in_the_order_of_their_ids(cast, company, connectors):
     """Two workers recording batches that share two cases must not each hold one case and wait for
     the other: the recording step locks the cases in the order of their ids, whatever the order of
     the notices. Here the first notice is on the later case: while another transaction holds the
     later case, the earlier one is already locked by the recording step, which waits."""
-    import threading
-
-    from django.db import OperationalError, connection, transaction
+    from django.db import OperationalError, transaction
 
     from enforcement.models import EnforcementCase
 
@@ -423,35 +463,9 @@ def test_recording_locks_the_cases_in_the_order_of_their_ids(cast, company, conn
     (on_early,) = services.request_notices(cast.assigned, early, kind="query", platforms=["jd"], respondent=company.pk)
     assert on_late.pk < on_early.pk and early.pk < late.pk
 
-    held, release, recorded = threading.Event(), threading.Event(), threading.Event()
-
-    def hold_the_late_case():
-        with transaction.atomic():
-            EnforcementCase.objects.select_for_update().get(pk=late.pk)
-            held.set()
-            release.wait(timeout=30)
-        connection.close()
-
-    def record():
-        with transaction.atomic():
-            services._lock_sent([on_late, on_early])
-        recorded.set()
-        connection.close()
-
-    holder, recorder = threading.Thread(target=hold_the_late_case), threading.Thread(target=record)
-    holder.start()
-    assert held.wait(timeout=10)
-    recorder.start()
-    try:
-        time.sleep(1.0)  # the recording step is waiting for the late case by now
-        assert not recorded.is_set()
+    with _stepping_while_case_is_held(late.pk, lambda: services._lock_sent([on_late, on_early])):
         with pytest.raises(OperationalError), transaction.atomic():
             EnforcementCase.objects.select_for_update(nowait=True).get(pk=early.pk)
-    finally:
-        release.set()
-        holder.join(timeout=10)
-        recorder.join(timeout=10)
-    assert recorded.is_set()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -461,42 +475,9 @@ def test_a_notice_is_locked_only_after_its_case(step, cast, case, company, conne
     held its notice while waiting for the case, as a worker recording the same case held the case
     and waited for that notice, deadlocked (make chaos). While another transaction holds the case,
     the waiting step holds nothing: the notice can still be locked."""
-    import threading
-
-    from django.db import connection, transaction
-
-    from enforcement.models import EnforcementCase
+    from django.db import transaction
 
     (notice,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
-    held, release, done = threading.Event(), threading.Event(), threading.Event()
-
-    def hold_the_case():
-        with transaction.atomic():
-            EnforcementCase.objects.select_for_update().get(pk=case.pk)
-            held.set()
-            release.wait(timeout=30)
-        connection.close()
-
-    def lock():
-        with transaction.atomic():
-            if step == "recording":
-                services._lock_sent([notice])
-            else:
-                services._lock_notice(notice)
-        done.set()
-        connection.close()
-
-    holder, locker = threading.Thread(target=hold_the_case), threading.Thread(target=lock)
-    holder.start()
-    assert held.wait(timeout=10)
-    locker.start()
-    try:
-        time.sleep(1.0)  # the step is waiting for the case by now
-        assert not done.is_set()
-        with transaction.atomic():
-            assert Notice.objects.select_for_update(nowait=True).get(pk=notice.pk).pk == notice.pk
-    finally:
-        release.set()
-        holder.join(timeout=10)
-        locker.join(timeout=10)
-    assert done.is_set()
+    lock = (lambda: services._lock_sent([notice])) if step == "recording" else (lambda: services._lock_notice(notice))
+    with _stepping_while_case_is_held(case.pk, lock), transaction.atomic():
+        assert Notice.objects.select_for_update(nowait=True).get(pk=notice.pk).pk == notice.pk
