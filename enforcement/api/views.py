@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from enforcement import permissions, queries, services
-from enforcement.models import CaseEvent, CaseParty, Court, EnforcementCase, Party, Role, User
+from enforcement.models import CaseParty, Court, EnforcementCase, Party, Role, User
 from enforcement.permissions import Action
 
 from . import filters, serializers
@@ -373,8 +373,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     def events(self, request, pk=None):
         """The case timeline (办案日志), newest first."""
         case = permissions.get_case(request.user, pk, Action.VIEW)
-        events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-at", "-id")
-        page = self.paginate_queryset(events)
+        page = self.paginate_queryset(queries.case_events(case))
         return self.get_paginated_response(serializers.CaseEventSerializer(page, many=True).data)
 
     @extend_schema(
