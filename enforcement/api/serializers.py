@@ -187,6 +187,56 @@ class CaseSerializer(serializers.Serializer):
     def get_assigned_judges(self, case) -> list[int]:
         return [judge.pk for judge in queries.judges(case)]
 
+    def to_representation(self, case) -> dict:
+        """What DRF's generic ``to_representation`` gives for the fields declared above, built
+        directly: the generic walk looks up some sixty attributes per case through DRF's field
+        machinery, and the case lists show fifty cases a page. Money and days go through the
+        declared fields' own conversions. A test compares both on varied cases, keys in order."""
+        fields = self.fields
+        money, day = fields["amount_due"].to_representation, fields["filed_on"].to_representation
+        data = {
+            "id": case.id,
+            "number": case.number,
+            "court": case.court_id,
+            "court_name": case.court.name,
+            "type_code": case.type_code,
+            "status": case.status,
+            "closing_method": self.get_closing_method(case),
+            "closed_on": _or_none(day, case.closed_on),
+            "amount_due": _or_none(money, case.amount_due),
+            "amount_recovered": _or_none(money, case.amount_recovered),
+            "amount_outstanding": _or_none(money, case.amount_outstanding),
+            # an annotation of the case queries; a case read without it has no such key (as DRF)
+            "amount_frozen": _or_none(money, getattr(case, "amount_frozen", None)),
+            "applicants": self.get_applicants(case),
+            "respondents": self.get_respondents(case),
+            "parties": [
+                {
+                    "id": cp.party.id,
+                    "role": cp.role,
+                    "kind": cp.party.kind,
+                    "name": cp.party.name,
+                    "id_number": cp.party.id_number,
+                    "uscc": cp.party.uscc,
+                }
+                for cp in case.case_parties.all()
+            ],
+            "assigned_judges": self.get_assigned_judges(case),
+            "basis": {"document_number": case.basis_document_number, "issuing_court": case.basis_issuing_court},
+            "filed_on": _or_none(day, case.filed_on),
+            "art237_eligible_on": _or_none(day, case.art237_eligible_on),
+            "origin_case": case.origin_case_id,
+            "successor_case": case.successor_case_id,
+        }
+        if not hasattr(case, "amount_frozen"):
+            del data["amount_frozen"]
+        return data
+
+
+def _or_none(convert, value):
+    """A field's value as DRF writes it: None stays None, anything else is converted."""
+    return None if value is None else convert(value)
+
 
 class CaseCreateSerializer(StrictSerializer):
     court = serializers.PrimaryKeyRelatedField(

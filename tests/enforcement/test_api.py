@@ -679,6 +679,52 @@ def test_case_detail_shape(cast):
     assert body["closing_method"] is None and body["origin_case"] is None and body["successor_case"] is None
 
 
+def test_case_representation_is_what_the_declared_fields_give(cast):
+    """CaseSerializer builds its dict directly; DRF's generic walk over the declared fields must
+    give the same keys in the same order and the same values, on cases that differ in every field
+    that can be empty: closed with a method and a day, resumed from another case, with an entity
+    and several judges, with money frozen and recovered, and read without the list annotation."""
+    from rest_framework import serializers as drf
+
+    from enforcement import queries
+    from enforcement.api.serializers import CaseSerializer
+
+    closed = EnforcementCaseFactory(
+        court=cast.courts.yuhu,
+        status=CaseStatus.CLOSED,
+        closing_method=ClosingMethod.FULLY_ENFORCED,
+        closed_on=timezone.localdate(),
+        amount_recovered=Decimal("100000.00"),
+        parties__respondents=[PartyFactory(entity=True), PartyFactory()],
+        judges=[cast.assigned, cast.colleague],
+    )
+    resumed = EnforcementCaseFactory(
+        court=cast.courts.yuhu,
+        origin_case=closed,
+        art237_excluded_days=12,
+        art237_clock_from=timezone.localdate() - dt.timedelta(days=3),
+        basis_issuing_court="",
+        judges=[cast.assigned],
+    )
+    EnforcementCase.objects.filter(pk=closed.pk).update(successor_case=resumed)
+    listed = {case.pk: case for case in queries.case_list(cast.head)[:50]}
+    assert {closed.pk, resumed.pk, cast.case.pk} <= set(listed)
+    bare = EnforcementCase.objects.get(pk=resumed.pk)  # no amount_frozen annotation, nothing prefetched
+
+    for case in [*listed.values(), bare]:
+        fast = CaseSerializer(case).data
+        generic = drf.Serializer.to_representation(CaseSerializer(), case)
+        assert list(fast) == list(generic)
+        assert dict(fast) == dict(generic)
+    assert "amount_frozen" not in CaseSerializer(bare).data
+    many = CaseSerializer([listed[closed.pk], listed[resumed.pk]], many=True).data
+    assert many[0]["closing_method"] == "fully_enforced" and many[0]["closed_on"] == timezone.localdate().isoformat()
+    assert many[0]["successor_case"] == resumed.pk and many[1]["origin_case"] == closed.pk
+    assert [p["kind"] for p in many[0]["parties"]].count("entity") == 1
+    assert many[0]["assigned_judges"] == sorted([cast.assigned.pk, cast.colleague.pk])
+    assert many[1]["basis"] == {"document_number": resumed.basis_document_number, "issuing_court": ""}
+
+
 def test_patch_edits_basis_and_amount(cast):
     client = client_for(cast.assigned)
     url = f"/api/v1/cases/{cast.case.pk}/"
