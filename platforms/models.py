@@ -177,6 +177,11 @@ class Notice(models.Model):
                 condition=Q(state__in=NOTICE_ATTENTION_STATES),
                 name="notice_attention_case_idx",
             ),
+            # Notices waiting for their first send, oldest first: what a worker takes along with
+            # its own task's notices (platforms.services._claim); a few rows of millions.
+            models.Index(
+                fields=["id"], condition=Q(state="queued", next_attempt_at__isnull=True), name="notice_waiting_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -676,26 +676,50 @@ def retry_delay(attempt: int, retry_after: float | None = None, rand=random.rand
 
 def _claim(notice_ids: list[int]) -> list[Notice]:
     """Compare-and-set queued → sending in one statement; a notice is won by one worker only,
-    whatever the broker delivered twice. Returns the won notices, loaded for sending."""
+    whatever the broker delivered twice. Returns the won notices, loaded for sending.
+
+    On PostgreSQL the claim also takes along notices waiting for their first send, oldest first, up
+    to ``NOTICE_CLAIM_BATCH`` in all: their own tasks, still in the queue, will find nothing left to
+    claim. Rows that another transaction holds are skipped, never waited for (``SKIP LOCKED``), so
+    two claims taking each other's notices along cannot deadlock. A notice skipped so is being
+    claimed, cancelled or answered by that transaction, or, should it roll back, handed over again
+    by the sweeper once its task is overdue (``sweep``)."""
     now = timezone.now()
     ids = [int(pk) for pk in dict.fromkeys(notice_ids)]
     when = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Notice._meta.db_table)
+    due = "(next_attempt_at IS NULL OR next_attempt_at <= %s)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
-            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s"
-            " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING id",
-            [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
-        )
+        if connection.features.has_select_for_update_skip_locked:
+            cursor.execute(
+                f"WITH own AS (SELECT id FROM {table} WHERE id = ANY(%s) AND state = %s AND {due}"
+                " FOR UPDATE SKIP LOCKED),"
+                f" along AS (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"
+                " AND NOT id = ANY(%s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
+                f" UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
+                " WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM along) RETURNING id",
+                [ids, NoticeState.QUEUED, when, NoticeState.QUEUED, ids, max(settings.NOTICE_CLAIM_BATCH - len(ids), 0)]
+                + [NoticeState.SENDING, when],
+            )
+        else:  # SQLite (make run): one writer at a time, no row locks to skip
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
+                f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s AND {due} RETURNING id",
+                [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
+            )
         won = [row[0] for row in cursor.fetchall()]
     if not won:
         return []
-    return list(
+    notices = list(
         Notice.objects.select_related("case__court", "platform__connector", "respondent", "requested_by")
         .filter(pk__in=won)
         .order_by("pk")
     )
+    # one instance per requester, so that the policy reads each requester's roles once per claim
+    requesters: dict[int, object] = {}
+    for notice in notices:
+        notice.requested_by = requesters.setdefault(notice.requested_by_id, notice.requested_by)
+    return notices
 
 
 def _payload(notice: Notice) -> dict:
@@ -725,10 +749,11 @@ def deliver(notice_id: int) -> str:
 
 
 def deliver_many(notice_ids: list[int]) -> dict[int, str]:
-    """Deliver notices together (one request's notices, one per platform): claim them, re-check the
-    policy, sign and send them in parallel, then record every attempt and answer in one transaction
-    with one batch of audit entries per case. Safe to run twice or concurrently: the claim is a
-    compare-and-set, and a notice someone else claimed is ``skipped``."""
+    """Deliver notices together (one request's notices, one per platform, and the waiting notices
+    the claim takes along, see ``_claim``): claim them, re-check the policy, sign and send them in
+    parallel, then record every attempt and answer in one transaction with one batch of audit
+    entries per case. Safe to run twice or concurrently: the claim is a compare-and-set, and a
+    notice someone else claimed is ``skipped``. The outcomes name the notices taken along too."""
     outcomes = dict.fromkeys(notice_ids, "skipped")
     sendable, checked, sink = [], {}, []
     with transaction.atomic():

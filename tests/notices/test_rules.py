@@ -481,3 +481,91 @@ def test_a_notice_is_locked_only_after_its_case(step, cast, case, company, conne
     lock = (lambda: services._lock_sent([notice])) if step == "recording" else (lambda: services._lock_notice(notice))
     with _stepping_while_case_is_held(case.pk, lock), transaction.atomic():
         assert Notice.objects.select_for_update(nowait=True).get(pk=notice.pk).pk == notice.pk
+
+
+@pytest.fixture
+def answered_once(monkeypatch):
+    """Platforms that answer every query at once; returns the idempotency keys posted, in order."""
+    posted: list[str] = []
+
+    def fake_post(url, data, headers, timeout):
+        posted.append(headers["webhook-id"])
+        return FakeResponse(200, {"status": "completed", "result": {"accounts": []}})
+
+    monkeypatch.setattr(transport._session, "post", fake_post)
+    return posted
+
+
+def test_a_worker_takes_waiting_notices_of_other_requests_along(
+    cast, case, company, connectors, answered_once, settings
+):
+    """Under a backlog one delivery task claims its own notices and the oldest notices waiting for
+    their first send, up to NOTICE_CLAIM_BATCH; their own tasks find nothing left and send nothing
+    twice. Notices awaiting approval, waiting for a retry or ended are never taken along."""
+    from enforcement import audit
+
+    settings.NOTICE_CLAIM_BATCH = 3
+    other = EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company])
+    awaiting = services.request_notices(
+        cast.assigned, case, kind="freeze", platforms=["taobao"], respondent=company.pk, account="a", amount="5.00"
+    )
+    retrying = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    Notice.objects.filter(pk=retrying[0].pk).update(next_attempt_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    cancelled = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    services.cancel_notice(cast.assigned, cancelled[0], reason="重复")
+    first = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    second = services.request_notices(cast.assigned, other, kind="query", platforms="all", respondent=company.pk)
+    assert [n.state for n in (*first, *second)] == [NoticeState.QUEUED] * 4
+
+    outcomes = services.deliver_many([n.pk for n in first])
+    # its own two and the oldest waiting one (the retry is due, but waits for its own task)
+    assert outcomes == {first[0].pk: "completed", first[1].pk: "completed", second[0].pk: "completed"}
+    assert services.deliver_many([n.pk for n in second]) == {second[0].pk: "skipped", second[1].pk: "completed"}
+    keys = [n.idempotency_key for n in (*first, *second)]
+    assert sorted(answered_once) == sorted(keys)  # each sent once
+    states = dict(Notice.objects.values_list("pk", "state"))
+    assert states[awaiting[0].pk] == NoticeState.AWAITING_APPROVAL
+    assert states[retrying[0].pk] == NoticeState.QUEUED and states[cancelled[0].pk] == NoticeState.CANCELLED
+    assert audit.verify() is None
+
+    settings.NOTICE_CLAIM_BATCH = 1  # a task larger than the batch still claims all of its own
+    third = services.request_notices(cast.assigned, other, kind="query", platforms="all", respondent=company.pk)
+    assert services.deliver_many([n.pk for n in third]) == {n.pk: "completed" for n in third}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_skips_the_notices_another_transaction_holds(cast, case, company, connectors, answered_once):
+    """A claim never waits for a notice row: one that another transaction holds (another worker's
+    claim, a cancellation, a callback) is skipped, whether it is the task's own or one it could
+    take along, and the task goes on with the rest. Once the row is free it is delivered."""
+    import threading
+
+    from django.db import connection, transaction
+
+    own_held, own_free = services.request_notices(
+        cast.assigned, case, kind="query", platforms="all", respondent=company.pk
+    )
+    (along_held,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            list(Notice.objects.select_for_update().filter(pk__in=[own_held.pk, along_held.pk]))
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        started = time.monotonic()
+        outcomes = services.deliver_many([own_held.pk, own_free.pk])
+        assert time.monotonic() - started < 5  # nothing waited for the held rows
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert outcomes == {own_held.pk: "skipped", own_free.pk: "completed"}
+    assert answered_once == [own_free.idempotency_key]
+    assert services.deliver_many([own_held.pk]) == {own_held.pk: "completed", along_held.pk: "completed"}
+    assert sorted(answered_once) == sorted(n.idempotency_key for n in (own_held, own_free, along_held))
