@@ -646,11 +646,13 @@ def _write_ends(notices: list[Notice]) -> None:
 
 def _flush_audit(sink: list) -> None:
     """Record the system's audit entries collected in ``sink`` (``(case, action, obj, payload)``):
-    one ``record_many`` per case chain, in the order they were collected."""
+    one ``record_many`` per case chain, each chain's entries in the order they were collected. The
+    chains in the order of their cases' ids: two workers writing to the same two chains take their
+    heads in the same order."""
     by_case: dict[int, tuple[EnforcementCase, list]] = {}
     for case, action, obj, payload in sink:
         by_case.setdefault(case.pk, (case, []))[1].append((action, obj, payload))
-    for case, entries in by_case.values():
+    for _pk, (case, entries) in sorted(by_case.items()):
         audit.record_many(
             None,
             "",

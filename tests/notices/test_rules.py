@@ -569,3 +569,32 @@ def test_a_claim_skips_the_notices_another_transaction_holds(cast, case, company
     assert answered_once == [own_free.idempotency_key]
     assert services.deliver_many([own_held.pk]) == {own_held.pk: "completed", along_held.pk: "completed"}
     assert sorted(answered_once) == sorted(n.idempotency_key for n in (own_held, own_free, along_held))
+
+
+def test_audit_chains_of_a_batch_are_written_in_the_order_of_their_cases(cast, company, connectors):
+    """A claim that takes notices of several cases along writes their audit entries chain by chain
+    in the order of the cases' ids, whatever the order of the notices, so that two workers never
+    take the same two chain heads in opposite orders."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enforcement import audit
+
+    early, late = (
+        EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company])
+        for _ in range(2)
+    )
+    (on_late,) = services.request_notices(cast.assigned, late, kind="query", platforms=["jd"], respondent=company.pk)
+    (on_early,) = services.request_notices(cast.assigned, early, kind="query", platforms=["jd"], respondent=company.pk)
+    with CaptureQueriesContext(connection) as queries:
+        services._flush_audit(
+            [(late, "notice.acknowledged", on_late, {}), (early, "notice.acknowledged", on_early, {})]
+        )
+    chains = [
+        "early" if f"'case:{early.pk}'" in q["sql"] else "late" if f"'case:{late.pk}'" in q["sql"] else "?"
+        for q in queries.captured_queries
+        if "enforcement_auditchainhead" in q["sql"]
+    ]
+    assert chains and "?" not in chains
+    assert chains == sorted(chains)  # every statement on the earlier case's chain comes first
+    assert audit.verify() is None
