@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 import requests
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from enforcement.models import AuditEntry, CaseEvent
 from platforms import services, signing, transport
@@ -137,6 +138,38 @@ def test_query_rate_limit_per_case_and_platform(cast, case, company, connectors,
         "platforms",
         lambda: services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk),
     )
+
+
+def test_query_rate_limits_count_the_last_hour_per_case_and_platform_and_per_user(
+    cast, case, company, connectors, settings
+):
+    """Per case and platform: everyone's queries on this case count, other cases' do not. Per
+    user: the user's queries on every case count, the request's own notices included. Queries
+    older than an hour count for neither."""
+    settings.QUERY_RATE_PER_CASE_HOUR, settings.QUERY_RATE_PER_USER_HOUR = 2, 5
+    other = EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company])
+    services.request_notices(cast.head, case, kind="query", platforms=["jd"], respondent=company.pk)
+    services.request_notices(cast.assigned, other, kind="query", platforms="all", respondent=company.pk)
+    services.request_notices(cast.assigned, other, kind="query", platforms=["jd"], respondent=company.pk)
+    # this case: jd once (by the head); the judge: three queries in the hour
+    services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    assert "2" in refused(
+        "platforms",
+        lambda: services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk),
+    )
+    # a third case has no queries yet, but the judge has four in the hour: 4 + 2 > 5
+    third = EnforcementCaseFactory(court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company])
+    assert "5" in refused(
+        "platforms",
+        lambda: services.request_notices(cast.assigned, third, kind="query", platforms="all", respondent=company.pk),
+    )
+    services.request_notices(cast.assigned, third, kind="query", platforms=["taobao"], respondent=company.pk)  # 5
+    assert "5" in refused(
+        "platforms",
+        lambda: services.request_notices(cast.assigned, third, kind="query", platforms=["jd"], respondent=company.pk),
+    )
+    Notice.objects.update(created_at=timezone.now() - dt.timedelta(hours=1, seconds=1))
+    assert len(services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)) == 2
 
 
 def test_retry_schedule_grows_from_seconds_to_hours_with_jitter(settings):
