@@ -32,6 +32,11 @@ class _NoRedirectSession(requests.Session):
     def __init__(self):
         super().__init__()
         self.trust_env = False
+        # as many kept-alive connections per host as a claim sends at once: beyond the default 10,
+        # every answer's connection was dropped and the next send opened a new one
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.NOTICE_SEND_THREADS)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
 
     def request(self, *args, **kwargs):
         kwargs["allow_redirects"] = False
