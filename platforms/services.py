@@ -680,39 +680,35 @@ def retry_delay(attempt: int, retry_after: float | None = None, rand=random.rand
 
 
 def _claim(notice_ids: list[int]) -> list[Notice]:
-    """Compare-and-set queued → sending in one statement; a notice is won by one worker only,
-    whatever the broker delivered twice. Returns the won notices, loaded for sending.
+    """Compare-and-set queued → sending; a notice is won by one worker only, whatever the broker
+    delivered twice. Returns the won notices, loaded for sending.
 
-    On PostgreSQL the claim also takes along notices waiting for their first send, oldest first, up
+    On PostgreSQL the claim then takes along notices waiting for their first send, oldest first, up
     to ``NOTICE_CLAIM_BATCH`` in all: their own tasks, still in the queue, will find nothing left to
-    claim. Rows that another transaction holds are skipped, never waited for (``SKIP LOCKED``), so
-    two claims taking each other's notices along cannot deadlock. A notice skipped so is being
-    claimed, cancelled or answered by that transaction, or, should it roll back, handed over again
-    by the sweeper once its task is overdue (``sweep``)."""
+    claim. The task's own notices are claimed as they always were, waiting for a row that another
+    transaction holds; the notices taken along are only those nobody holds (``SKIP LOCKED``), so
+    taking them never waits and cannot close a cycle of waits with another claim."""
     now = timezone.now()
     ids = [int(pk) for pk in dict.fromkeys(notice_ids)]
     when = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Notice._meta.db_table)
-    due = "(next_attempt_at IS NULL OR next_attempt_at <= %s)"
     with connection.cursor() as cursor:
-        if connection.features.has_select_for_update_skip_locked:
-            cursor.execute(
-                f"WITH own AS (SELECT id FROM {table} WHERE id = ANY(%s) AND state = %s AND {due}"
-                " FOR UPDATE SKIP LOCKED),"
-                f" along AS (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"
-                " AND NOT id = ANY(%s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
-                f" UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
-                " WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM along) RETURNING id",
-                [ids, NoticeState.QUEUED, when, NoticeState.QUEUED, ids, max(settings.NOTICE_CLAIM_BATCH - len(ids), 0)]
-                + [NoticeState.SENDING, when],
-            )
-        else:  # SQLite (make run): one writer at a time, no row locks to skip
-            cursor.execute(
-                f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
-                f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s AND {due} RETURNING id",
-                [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
-            )
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
+            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING id",
+            [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
+        )
         won = [row[0] for row in cursor.fetchall()]
+        room = settings.NOTICE_CLAIM_BATCH - len(ids)
+        if room > 0 and connection.features.has_select_for_update_skip_locked:  # not SQLite (make run)
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1 WHERE id IN"
+                f" (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"
+                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+                [NoticeState.SENDING, when, NoticeState.QUEUED, room],
+            )
+            won += [row[0] for row in cursor.fetchall()]
     if not won:
         return []
     notices = list(

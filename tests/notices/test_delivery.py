@@ -151,9 +151,9 @@ def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
     assert sum('INSERT INTO "platforms_deliveryattempt"' in sql for sql in statements) == 1
     assert sum('INSERT INTO "enforcement_auditentry"' in sql for sql in statements) == 1
     notice_updates = [sql for sql in statements if 'UPDATE "platforms_notice"' in sql]
-    # one claim (compare-and-set) and one update writing every final state
-    assert len(notice_updates) == 2, notice_updates
-    assert "sent_at" in notice_updates[0] and "UNNEST" in notice_updates[1]
+    # the claim (compare-and-set), the notices taken along (none waiting here), every final state
+    assert len(notice_updates) == 3, notice_updates
+    assert "sent_at" in notice_updates[0] and "SKIP LOCKED" in notice_updates[1] and "UNNEST" in notice_updates[2]
     assert set(PropertyClue.objects.filter(case=case).values_list("account", flat=True)) == {f"{c}-1" for c in codes}
     completed = AuditEntry.objects.filter(case_id=case.pk, action="notice.completed")
     assert sorted(int(e.object_id) for e in completed) == sorted(n.pk for n in notices)
