@@ -151,9 +151,9 @@ def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
     assert sum('INSERT INTO "platforms_deliveryattempt"' in sql for sql in statements) == 1
     assert sum('INSERT INTO "enforcement_auditentry"' in sql for sql in statements) == 1
     notice_updates = [sql for sql in statements if 'UPDATE "platforms_notice"' in sql]
-    # the claim (compare-and-set), the notices taken along (none waiting here), every final state
-    assert len(notice_updates) == 3, notice_updates
-    assert "sent_at" in notice_updates[0] and "SKIP LOCKED" in notice_updates[1] and "UNNEST" in notice_updates[2]
+    # one claim (compare-and-set) and one update writing every final state
+    assert len(notice_updates) == 2, notice_updates
+    assert "sent_at" in notice_updates[0] and "UNNEST" in notice_updates[1]
     assert set(PropertyClue.objects.filter(case=case).values_list("account", flat=True)) == {f"{c}-1" for c in codes}
     completed = AuditEntry.objects.filter(case_id=case.pk, action="notice.completed")
     assert sorted(int(e.object_id) for e in completed) == sorted(n.pk for n in notices)
@@ -218,29 +218,3 @@ def test_a_balance_reported_again_unchanged_writes_nothing_and_the_answer_is_kep
     clue.refresh_from_db()
     assert clue.estimated_value == Decimal("120.00")
     assert audit.verify() is None
-
-
-def test_a_full_claim_goes_out_on_kept_alive_connections(cast, case, company, mock_platforms, sysadmin, caplog):
-    """A claim of NOTICE_CLAIM_BATCH notices to one host is sent at once, one thread each, and
-    every connection is kept for the next claim: none is dropped for want of room in the pool
-    (with urllib3's default of ten, fourteen of these answers' connections were thrown away)."""
-    import logging
-
-    from django.conf import settings
-
-    codes = ["taobao", "alipay", "jd", "pinduoduo", "douyin", "tenpay"]
-    # all six on one stand-in process (one host and port), slow enough that every send is in flight at once
-    mock = mock_platforms({code: platform_config(code, latency_ms=300) for code in codes})
-    for code in codes:
-        mock.connect(sysadmin, PlatformFactory(code=code, name=code))
-    requests = [
-        services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
-        for _ in range(settings.NOTICE_CLAIM_BATCH // len(codes))
-    ]
-    assert sum(len(r) for r in requests) == settings.NOTICE_CLAIM_BATCH == 24
-    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
-        outcomes = services.deliver_many([n.pk for n in requests[0]])
-    assert outcomes == {n.pk: "completed" for request in requests for n in request}  # the others taken along
-    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
-    for code in codes:
-        assert len(mock.ledger(code)["requests"]) == len(requests)

@@ -567,12 +567,14 @@ def test_a_worker_takes_waiting_notices_of_other_requests_along(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_claim_takes_along_only_the_notices_nobody_holds(cast, case, company, connectors, answered_once):
+def test_a_claim_takes_along_only_the_notices_nobody_holds(cast, case, company, connectors, answered_once, settings):
     """Taking waiting notices along never waits: one that another transaction holds (a cancellation,
     another worker's claim) is left to its own task, and the claim goes on with the rest."""
     import threading
 
     from django.db import connection, transaction
+
+    settings.NOTICE_CLAIM_BATCH = 24
 
     own = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
     (held_one,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
