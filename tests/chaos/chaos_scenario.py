@@ -27,11 +27,9 @@ from __future__ import annotations
 import math
 import os
 import random
-import subprocess
 import time
 from collections import Counter
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -44,6 +42,7 @@ from platforms import services
 from platforms.models import DeliveryAttempt, Notice, NoticeKind, NoticeState
 from tests.clues.factories import PlatformFactory
 from tests.factories import EnforcementCaseFactory, PartyFactory
+from tests.support.brokers import PrivateRedis, broker_usable
 from tests.support.platforms import COMPANY_USCC, holding, platform_config
 from tests.support.workers import wait_for
 
@@ -77,78 +76,6 @@ WORKER_ENV = {
     "NOTICE_SENDING_TIMEOUT_S": str(SENDING_TIMEOUT_S),
 }
 TERMINAL = [NoticeState.COMPLETED, NoticeState.REJECTED, NoticeState.FAILED, NoticeState.CANCELLED]
-
-
-class PrivateRedis:
-    """A ``redis-server`` of this scenario only, on the port of ``CELERY_BROKER_URL``, no persistence."""
-
-    def __init__(self, url: str, tmp):
-        self.port = urlsplit(url).port
-        if self.port in (None, 6379):
-            pytest.fail(
-                f"CELERY_BROKER_URL={url}: the chaos scenario kills its broker, so it needs a private "
-                "redis-server on another port (make chaos picks a free one)"
-            )
-        self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
-        if self.answers():
-            pytest.fail(f"something already answers on 127.0.0.1:{self.port}; it is not ours to kill")
-        self.dir = tmp
-        self.proc: subprocess.Popen | None = None
-        self.log = open(tmp / "redis.log", "a")  # noqa: SIM115 - closed in stop()
-        self.start()
-
-    def answers(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except redis.RedisError:
-            return False
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for(self.answers, timeout=15, interval=0.05)
-
-    def kill(self) -> None:
-        """SIGKILL: whatever was queued or unacknowledged is gone (nothing is persisted)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-
-
-def broker_usable() -> bool:
-    """One broadcast through this process's pooled connections: after a Redis restart the first use
-    of a stale connection raises (and drops it); the next one works."""
-    try:
-        celery_app.control.ping(timeout=0.05)
-    except Exception:  # noqa: BLE001 - redis or kombu connection errors
-        return False
-    return True
 
 
 @pytest.fixture(autouse=True)
@@ -185,6 +112,47 @@ def chaos_timeline(rng: random.Random) -> list[tuple[float, str]]:
         if kind == "kill_redis":
             events.append((t + REDIS_DOWN_S, "start_redis"))
     return sorted(events)
+
+
+def diagnose(case, worker, private_redis) -> list[str]:
+    """What a run that did not finish left behind, read before the worker stops: the notices not
+    terminal, what the broker holds, what the worker says it consumes and runs, the database's
+    sessions and the end of the worker's log."""
+    lines = ["--- not finished: diagnosis ---", "notices not terminal (first 30):"]
+    stuck = (
+        Notice.objects.filter(case=case)
+        .exclude(state__in=TERMINAL)
+        .order_by("pk")
+        .values_list("pk", "state", "attempts", "queued_at", "enqueued_at", "sent_at", "next_attempt_at", "last_error")
+    )
+    lines += [f"  {row}" for row in stuck[:30]]
+    try:
+        broker = private_redis.client
+        lines.append(
+            f"broker: celery queue {broker.llen('celery')}, unacked {broker.hlen('unacked')},"
+            f" unacked_index {broker.zcard('unacked_index')}, keys {sorted(k.decode() for k in broker.keys())[:20]}"
+        )
+    except redis.RedisError as exc:
+        lines.append(f"broker: unreadable ({exc})")
+    try:
+        inspect = celery_app.control.inspect([worker.hostname], timeout=2)
+        lines.append(f"worker process exit code: {worker.proc.poll()} (None: running)")
+        lines.append(f"worker ping: {celery_app.control.ping([worker.hostname], timeout=2)}")
+        lines.append(f"worker active_queues: {inspect.active_queues()}")
+        lines.append(f"worker active: {inspect.active()}")
+        lines.append(f"worker reserved: {inspect.reserved()}")
+    except Exception as exc:  # noqa: BLE001 - the diagnosis must not hide the report
+        lines.append(f"worker: inspect failed ({type(exc).__name__}: {exc})")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 120)"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        lines += ["database sessions:", *(f"  {row}" for row in cursor.fetchall())]
+    lines += ["worker log (last 40 lines):", *worker.log_path.read_text().splitlines()[-40:]]
+    return lines
 
 
 def test_a_thousand_notices_survive_killed_workers_a_lost_broker_and_bad_platforms(
@@ -305,6 +273,7 @@ def test_a_thousand_notices_survive_killed_workers_a_lost_broker_and_bad_platfor
         if now > MAX_S:
             break
         time.sleep(0.2)
+    diagnosis = [] if finished_at else diagnose(case, worker, private_redis)
     worker.stop()
 
     # --- what the database and the platforms say ------------------------------------------------
@@ -364,6 +333,7 @@ def test_a_thousand_notices_survive_killed_workers_a_lost_broker_and_bad_platfor
         *rows,
         f"problems: {len(problems)}",
         *(f"  {p}" for p in problems),
+        *diagnosis,
         "",
     ]
     print("\n".join(report))
