@@ -431,13 +431,12 @@ NOTICE_CALLBACK_TIMEOUT_S = env_int("NOTICE_CALLBACK_TIMEOUT_S", 3600)
 NOTICE_RETRY_BASE_S = float(env_str("NOTICE_RETRY_BASE_S", "2"))
 NOTICE_RETRY_CAP_S = env_int("NOTICE_RETRY_CAP_S", 4 * 3600)
 NOTICE_COUNTDOWN_LIMIT_S = env_int("NOTICE_COUNTDOWN_LIMIT_S", 60)
-# A delivery task claims its own notices (one request's, one per platform) and, on PostgreSQL, may
-# take along other notices waiting for their first send, up to this many in all (0: none). Off by
-# default: two of six make chaos runs with it left notices queued after a Redis restart, cause not
-# yet found (docs/adr/0008). A worker sends a claim's notices in parallel with up to
-# NOTICE_SEND_THREADS threads.
-NOTICE_CLAIM_BATCH = env_int("NOTICE_CLAIM_BATCH", 0)
-NOTICE_SEND_THREADS = env_int("NOTICE_SEND_THREADS", 8)
+# A delivery task claims its own notices (one request's, one per platform) and, on PostgreSQL,
+# takes along other notices waiting for their first send, up to this many in all (0: none;
+# docs/adr/0008). A worker sends a claim's notices in parallel with up to NOTICE_SEND_THREADS
+# threads (and keeps as many connections per platform host).
+NOTICE_CLAIM_BATCH = env_int("NOTICE_CLAIM_BATCH", 24)
+NOTICE_SEND_THREADS = env_int("NOTICE_SEND_THREADS", 24)
 # A timestamp more than this far from now makes a signed request or callback invalid.
 SIGNATURE_TOLERANCE_S = env_int("SIGNATURE_TOLERANCE_S", 300)
 

@@ -123,7 +123,7 @@ def test_denied_request_writes_and_queues_nothing(cast, case, company, mock_plat
 
 
 def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
-    cast, case, company, mock_platforms, sysadmin, django_capture_on_commit_callbacks, monkeypatch
+    cast, case, company, mock_platforms, sysadmin, django_capture_on_commit_callbacks, monkeypatch, settings
 ):
     """One request to every platform is one Celery task; its answers are recorded in one
     transaction with one insert of attempts and one batch of audit entries on the case chain."""
@@ -133,6 +133,7 @@ def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
     from enforcement import audit
     from platforms import tasks
 
+    settings.NOTICE_CLAIM_BATCH = 24  # the default: the claim also looks for waiting notices
     codes = ["taobao", "alipay", "jd", "douyin"]
     mock = mock_platforms({code: platform_config(code, holdings=[holding(f"{code}-1", "10.00")]) for code in codes})
     for code in codes:
@@ -151,9 +152,10 @@ def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
     assert sum('INSERT INTO "platforms_deliveryattempt"' in sql for sql in statements) == 1
     assert sum('INSERT INTO "enforcement_auditentry"' in sql for sql in statements) == 1
     notice_updates = [sql for sql in statements if 'UPDATE "platforms_notice"' in sql]
-    # one claim (compare-and-set) and one update writing every final state
-    assert len(notice_updates) == 2, notice_updates
-    assert "sent_at" in notice_updates[0] and "UNNEST" in notice_updates[1]
+    # the claim (compare-and-set on the request's notices, then the notices waiting that it takes
+    # along: none here) and one update writing every final state
+    assert len(notice_updates) == 3, notice_updates
+    assert "sent_at" in notice_updates[0] and "SKIP LOCKED" in notice_updates[1] and "UNNEST" in notice_updates[2]
     assert set(PropertyClue.objects.filter(case=case).values_list("account", flat=True)) == {f"{c}-1" for c in codes}
     completed = AuditEntry.objects.filter(case_id=case.pk, action="notice.completed")
     assert sorted(int(e.object_id) for e in completed) == sorted(n.pk for n in notices)
