@@ -11,31 +11,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 
 from platforms import services
 from platforms.models import Notice, NoticeState
 from tests.clues.factories import PlatformFactory
-from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.support.brokers import PrivateRedis, broker_usable, celery_broker, free_port
-from tests.support.platforms import COMPANY_USCC, holding, platform_config
+from tests.support.platforms import holding, platform_config
 from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def company(db):
-    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
-
-
-@pytest.fixture
-def case(cast, company):
-    return EnforcementCaseFactory(
-        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("90000.00")
-    )
 
 
 @pytest.fixture

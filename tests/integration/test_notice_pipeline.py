@@ -7,7 +7,6 @@ checks the platforms' ledgers: every effect happened exactly once per idempotenc
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 import requests
@@ -17,25 +16,12 @@ from config.celery import app as celery_app
 from platforms import services
 from platforms.models import Notice, NoticeState
 from tests.clues.factories import PlatformFactory
-from tests.factories import EnforcementCaseFactory, PartyFactory
-from tests.support.platforms import COMPANY_USCC, holding, platform_config
+from tests.support.platforms import holding, platform_config
 from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CODES = ["taobao", "alipay", "jd", "pinduoduo", "douyin", "tenpay"]
-
-
-@pytest.fixture
-def company(db):
-    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
-
-
-@pytest.fixture
-def case(cast, company):
-    return EnforcementCaseFactory(
-        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("9000000.00")
-    )
 
 
 def six_platforms(mock_platforms, sysadmin, **overrides):

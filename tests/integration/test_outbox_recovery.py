@@ -24,8 +24,7 @@ from platforms import services
 from platforms.models import Notice, NoticeState
 from platforms.tasks import deliver_notices
 from tests.clues.factories import PlatformFactory
-from tests.factories import EnforcementCaseFactory, PartyFactory
-from tests.support.platforms import COMPANY_USCC, holding, platform_config
+from tests.support.platforms import holding, platform_config
 from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,18 +32,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def sweep_interval() -> dt.timedelta:
     return dt.timedelta(seconds=settings.CELERY_BEAT_SCHEDULE["notices-sweep"]["schedule"])
-
-
-@pytest.fixture
-def company(db):
-    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
-
-
-@pytest.fixture
-def case(cast, company):
-    return EnforcementCaseFactory(
-        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("90000.00")
-    )
 
 
 @pytest.fixture
