@@ -55,11 +55,38 @@ def _with_list_data(queryset: QuerySet) -> QuerySet:
         queryset.select_related("court")
         .annotate(amount_frozen=_frozen_amount())
         .prefetch_related(
-            Prefetch("case_parties", queryset=CaseParty.objects.select_related("party").order_by("id")),
+            # as plain lists (``to_attr``): prefetched into the related managers, Django builds a
+            # filtered queryset per case and relation to hold them, ~0.1 ms each, 10 ms a page of
+            # fifty; read through ``case_parties`` and ``case_grants``
+            Prefetch(
+                "case_parties",
+                queryset=CaseParty.objects.select_related("party").order_by("id"),
+                to_attr=PREFETCHED_PARTIES,
+            ),
             # the grants with their users and permissions in one query, not three
-            Prefetch("user_grants", queryset=CaseUserObjectPermission.objects.select_related("user", "permission")),
+            Prefetch(
+                "user_grants",
+                queryset=CaseUserObjectPermission.objects.select_related("user", "permission"),
+                to_attr=PREFETCHED_GRANTS,
+            ),
         )
     )
+
+
+PREFETCHED_PARTIES, PREFETCHED_GRANTS = "prefetched_parties", "prefetched_grants"
+
+
+def case_parties(case: EnforcementCase) -> list[CaseParty]:
+    """The case's parties (``CaseParty`` with ``party``) in the order they were linked: the list
+    the case queries prefetch, or else the related manager's (prefetched or not)."""
+    prefetched = case.__dict__.get(PREFETCHED_PARTIES)
+    return prefetched if prefetched is not None else list(case.case_parties.all())
+
+
+def case_grants(case: EnforcementCase) -> list[CaseUserObjectPermission]:
+    """The case's per-user guardian grants (with ``user`` and ``permission``), as ``case_parties``."""
+    prefetched = case.__dict__.get(PREFETCHED_GRANTS)
+    return prefetched if prefetched is not None else list(case.user_grants.all())
 
 
 class CaseListing:
@@ -317,7 +344,7 @@ def suspension_of(user, case: EnforcementCase) -> dict | None:
 
 def parties_of(case: EnforcementCase, role: str) -> list:
     """Applicants or respondents from the prefetched ``case_parties``."""
-    return [cp.party for cp in case.case_parties.all() if cp.role == role]
+    return [cp.party for cp in case_parties(case) if cp.role == role]
 
 
 def applicants(case: EnforcementCase) -> list:
@@ -331,7 +358,7 @@ def respondents(case: EnforcementCase) -> list:
 def judges(case: EnforcementCase) -> list[User]:
     """Assigned judges from the prefetched guardian grants."""
     seen: dict[int, User] = {}
-    for grant in case.user_grants.all():
+    for grant in case_grants(case):
         if grant.permission.codename == HANDLE_PERM:
             seen.setdefault(grant.user_id, grant.user)
     return [seen[k] for k in sorted(seen)]

@@ -219,7 +219,7 @@ class CaseSerializer(serializers.Serializer):
                     "id_number": cp.party.id_number,
                     "uscc": cp.party.uscc,
                 }
-                for cp in case.case_parties.all()
+                for cp in queries.case_parties(case)
             ],
             "assigned_judges": self.get_assigned_judges(case),
             "basis": {"document_number": case.basis_document_number, "issuing_court": case.basis_issuing_court},
