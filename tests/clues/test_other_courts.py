@@ -295,3 +295,15 @@ def test_a_list_without_data_clues_writes_no_read_audit(cast, alipay):
     before = sensitive_reads()
     client_for(cast.assigned).get(f"/api/v1/cases/{cast.case.pk}/clues/")
     assert sensitive_reads() == before
+
+
+def test_a_clue_without_measure_is_dated_by_the_court_day_it_was_registered(cast, rivals):
+    """Registered at 01:30 Beijing time (17:30 UTC the day before): the court's day, not UTC's."""
+    from clues.models import PropertyClue
+
+    PropertyClue.objects.filter(pk=rivals["yt_clue"].pk).update(
+        created_at=dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC)
+    )
+    entries = services.other_courts(rivals["yt_clue"].asset_key, cast.case.pk)
+    [yuetang] = [e for e in entries if e["case_number"] == rivals["yt_case"].number]
+    assert (yuetang["measure_kind"], yuetang["date"]) == (None, D("2026-03-02"))
