@@ -29,7 +29,6 @@ import os
 import random
 import time
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 import redis
@@ -41,9 +40,8 @@ from config.celery import app as celery_app
 from platforms import services
 from platforms.models import DeliveryAttempt, Notice, NoticeKind, NoticeState
 from tests.clues.factories import PlatformFactory
-from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.support.brokers import PrivateRedis, broker_usable
-from tests.support.platforms import COMPANY_USCC, holding, platform_config
+from tests.support.platforms import holding, platform_config
 from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -84,18 +82,6 @@ def private_redis(tmp_path):
     server = PrivateRedis(settings.CELERY_BROKER_URL, tmp_path)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def company(db):
-    return PartyFactory(entity=True, name="湘潭鲜享家网络科技有限公司", uscc=COMPANY_USCC)
-
-
-@pytest.fixture
-def case(cast, company):
-    return EnforcementCaseFactory(
-        court=cast.courts.yuhu, judges=[cast.assigned], parties__respondents=[company], amount_due=Decimal("9000000.00")
-    )
 
 
 def chaos_timeline(rng: random.Random) -> list[tuple[float, str]]:

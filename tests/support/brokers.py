@@ -13,7 +13,7 @@ import redis
 from kombu import pools
 
 from config.celery import app as celery_app
-from tests.support.workers import wait_for
+from tests.support.workers import end_process, wait_for
 
 
 def free_port() -> int:
@@ -60,12 +60,7 @@ class PrivateRedis:
             self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_process(self.proc)
         self.log.close()
 
 

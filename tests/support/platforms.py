@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 
 from platforms import services as platform_services
+from tests.support.workers import end_process
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY_USCC = "91430300MA4L0XXQ1U"
@@ -99,9 +100,5 @@ class MockPlatforms:
         )
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        end_process(self.proc)
         self.log.close()

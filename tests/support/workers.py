@@ -93,6 +93,16 @@ class Worker:
             self.log.close()
 
 
+def end_process(proc: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 10 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll ``predicate`` until it returns a truthy value or the timeout passes."""
     deadline = time.monotonic() + timeout
