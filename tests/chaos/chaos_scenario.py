@@ -131,13 +131,16 @@ def diagnose(case, worker, private_redis) -> list[str]:
         lines.append(f"worker: inspect failed ({type(exc).__name__}: {exc})")
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 120)"
-            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        lines += ["database sessions:", *(f"  {row}" for row in cursor.fetchall())]
-    lines += ["worker log (last 40 lines):", *worker.log_path.read_text().splitlines()[-40:]]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 120)"
+                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            lines += ["database sessions:", *(f"  {row}" for row in cursor.fetchall())]
+        lines += ["worker log (last 40 lines):", *worker.log_path.read_text().splitlines()[-40:]]
+    except Exception as exc:  # noqa: BLE001 - the diagnosis must not hide the report
+        lines.append(f"diagnosis cut short: {type(exc).__name__}: {exc}")
     return lines
 
 

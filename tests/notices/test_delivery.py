@@ -133,7 +133,7 @@ def test_a_request_goes_out_as_one_task_and_is_recorded_as_one_batch(
     from enforcement import audit
     from platforms import tasks
 
-    settings.NOTICE_CLAIM_BATCH = 24  # the default: the claim also looks for waiting notices
+    settings.NOTICE_CLAIM_BATCH = 24  # as by default: the claim also looks for waiting notices
     codes = ["taobao", "alipay", "jd", "douyin"]
     mock = mock_platforms({code: platform_config(code, holdings=[holding(f"{code}-1", "10.00")]) for code in codes})
     for code in codes:

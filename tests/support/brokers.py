@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 from kombu import pools
+from kombu.utils.collections import eqhash
 
 from config.celery import app as celery_app
 from tests.support.workers import end_process, wait_for
@@ -82,9 +83,11 @@ def _forget_cached_pools() -> None:
 
 
 def _close_pools_of(url: str) -> None:
-    connection = celery_app.connection_for_write(url)
+    """Close and forget the process-wide pools of ``url`` (kombu keys them by ``eqhash`` of the
+    connection, and its ``EqualityDict`` does not translate ``pop``)."""
+    key = eqhash(celery_app.connection_for_write(url))
     for group in (pools.producers, pools.connections):
-        pool = group.pop(connection, None)
+        pool = dict.pop(group, key, None)
         if pool is not None:
             pool.force_close_all()
 
@@ -94,8 +97,9 @@ BROKER_KEYS = ("broker_url", "broker_read_url", "broker_write_url")
 
 @contextmanager
 def celery_broker(url: str):
-    """This process's Celery app (enqueues, control broadcasts) on ``url`` for the block. Celery
-    derives the read and write URLs from ``broker_url`` once, so all three are set."""
+    """This process's Celery app (enqueues, control broadcasts) on ``url`` for the block. All three
+    URLs are set: the app reads the read and write URLs first, and ``broker_url`` itself keeps
+    answering with ``CELERY_BROKER_URL`` from the environment, which ``make test`` sets."""
     previous = {key: celery_app.conf[key] for key in BROKER_KEYS}
     _forget_cached_pools()
     for key in BROKER_KEYS:
