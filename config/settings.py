@@ -434,9 +434,9 @@ NOTICE_COUNTDOWN_LIMIT_S = env_int("NOTICE_COUNTDOWN_LIMIT_S", 60)
 # A delivery task claims its own notices (one request's, one per platform) and, on PostgreSQL,
 # takes along other notices waiting for their first send, up to this many in all (0: none;
 # docs/adr/0008). A worker sends a claim's notices in parallel with up to NOTICE_SEND_THREADS
-# threads (and keeps as many connections per platform host).
+# threads (and keeps as many connections per platform host): by default as many as a claim holds.
 NOTICE_CLAIM_BATCH = env_int("NOTICE_CLAIM_BATCH", 24)
-NOTICE_SEND_THREADS = env_int("NOTICE_SEND_THREADS", 24)
+NOTICE_SEND_THREADS = env_int("NOTICE_SEND_THREADS", max(NOTICE_CLAIM_BATCH, 8))
 # A timestamp more than this far from now makes a signed request or callback invalid.
 SIGNATURE_TOLERANCE_S = env_int("SIGNATURE_TOLERANCE_S", 300)
 

@@ -77,16 +77,20 @@ PREFETCHED_PARTIES, PREFETCHED_GRANTS = "prefetched_parties", "prefetched_grants
 
 
 def case_parties(case: EnforcementCase) -> list[CaseParty]:
-    """The case's parties (``CaseParty`` with ``party``) in the order they were linked: the list
-    the case queries prefetch, or else the related manager's (prefetched or not)."""
-    prefetched = case.__dict__.get(PREFETCHED_PARTIES)
-    return prefetched if prefetched is not None else list(case.case_parties.all())
+    """The case's parties (``CaseParty`` with ``party``) in the order they were linked."""
+    return _listed(case, PREFETCHED_PARTIES, "case_parties")
 
 
 def case_grants(case: EnforcementCase) -> list[CaseUserObjectPermission]:
-    """The case's per-user guardian grants (with ``user`` and ``permission``), as ``case_parties``."""
-    prefetched = case.__dict__.get(PREFETCHED_GRANTS)
-    return prefetched if prefetched is not None else list(case.user_grants.all())
+    """The case's per-user guardian grants (with ``user`` and ``permission``)."""
+    return _listed(case, PREFETCHED_GRANTS, "user_grants")
+
+
+def _listed(case: EnforcementCase, to_attr: str, relation: str) -> list:
+    """The list the case queries prefetched into ``to_attr``, or else the related manager's
+    (prefetched or not)."""
+    prefetched = case.__dict__.get(to_attr)
+    return prefetched if prefetched is not None else list(getattr(case, relation).all())
 
 
 class CaseListing:

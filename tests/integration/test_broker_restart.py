@@ -17,8 +17,8 @@ import pytest
 from platforms import services
 from platforms.models import Notice, NoticeState
 from tests.clues.factories import PlatformFactory
-from tests.support.brokers import PrivateRedis, broker_usable, celery_broker, free_port
-from tests.support.platforms import holding, platform_config
+from tests.support.brokers import PrivateRedis, broker_usable, celery_broker
+from tests.support.platforms import free_port, holding, platform_config
 from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from platforms import signing
+from tests.support.platforms import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY = ("91430300MA4L0XXQ1U", "湘潭鲜享家网络科技有限公司")
@@ -70,12 +70,6 @@ DATA = {
         "gamma": platform("gamma", failure_rate=1.0, hang_s=1.0, holdings=[holding(COMPANY, "g-1", "600.00")]),
     }
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(data_file: Path, log_file: Path, port: int, *extra: str) -> subprocess.Popen:

@@ -3,7 +3,6 @@ and start again (never the machine's shared Redis), and this process's Celery ap
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -15,12 +14,6 @@ from kombu.utils.collections import eqhash
 
 from config.celery import app as celery_app
 from tests.support.workers import end_process, wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivateRedis:
