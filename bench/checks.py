@@ -9,7 +9,8 @@ Every check returns a list of problems (empty when fine):
 * references: no row points to a missing row for every foreign key of the loaded tables (the
   load does not fire the foreign-key triggers, so this is what proves the references);
 * the special case: 50 clues and 200 notices, open, handled by the measured judge;
-* the respondent load (RespondentLoad) equals a recount from the cases.
+* the respondent load (RespondentLoad) equals a recount from the cases;
+* the same-respondent marks and each case's last activity equal what the rows give.
 """
 
 from __future__ import annotations
@@ -118,6 +119,32 @@ def respondent_load() -> list[str]:
     ]
 
 
+def derived_marks() -> list[str]:
+    """The same-respondent marks and each case's last activity, kept by the services, equal what
+    the rows give (``rebuild_derived`` after the load; the eligible list reads both)."""
+    from django.db.models import F, Max, OuterRef, Q, Subquery
+
+    from enforcement.models import CaseEvent, CaseParty, EnforcementCase
+    from transfers.services import same_respondent_mismatches
+
+    problems = [
+        f"same-respondent mark: {n} respondent rows should be {value}"
+        for wrong, value in same_respondent_mismatches(CaseParty.objects.all())
+        if (n := wrong.count())
+    ]
+    if not CaseParty.objects.filter(over_trigger=True).exists():
+        problems.append("same-respondent mark: no respondent reaches the trigger")
+    last = CaseEvent.objects.filter(case=OuterRef("pk")).values("case").annotate(m=Max("at")).values("m")
+    stale = (
+        EnforcementCase.objects.annotate(counted=Subquery(last))
+        .filter(~Q(last_activity_at=F("counted")) | Q(last_activity_at__isnull=True, counted__isnull=False))
+        .count()
+    )
+    if stale:
+        problems.append(f"last activity: {stale} cases differ from their latest event")
+    return problems
+
+
 def run_all(scenario: dict) -> dict[str, list[str]]:
     return {
         "audit_chains": audit_chains(),
@@ -125,6 +152,7 @@ def run_all(scenario: dict) -> dict[str, list[str]]:
         "references": references(),
         "special_case": special_case(scenario),
         "respondent_load": respondent_load(),
+        "derived_marks": derived_marks(),
     }
 
 

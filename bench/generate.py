@@ -959,8 +959,8 @@ def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, vacuum: 
     log(f"  rows loaded in {timings['cases_and_rows_s']:.0f} s; rebuilding {len(rebuild)} indexes")
     timings["rebuild_indexes_s"] = round(rebuild_indexes(url, rebuild, log), 2)
     t0 = time.perf_counter()
-    manage(url, "rebuild_respondent_load")  # derived table the case services keep (RespondentLoad)
-    timings["respondent_load_s"] = round(time.perf_counter() - t0, 2)
+    manage(url, "rebuild_derived")  # derived data the case services keep (RespondentLoad, marks, activity)
+    timings["derived_s"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
     conn = connect(url)

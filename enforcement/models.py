@@ -255,6 +255,9 @@ class EnforcementCase(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # the time of the case's latest timeline event, kept by ``services.add_event`` (the only writer
+    # of events): the supervisor's "no progress" trigger reads it instead of probing the timeline
+    last_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("执行案件")
@@ -334,9 +337,16 @@ class CaseParty(models.Model):
     case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="case_parties")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="case_roles")
     role = models.CharField(max_length=16, choices=CasePartyRole.choices)
+    # a respondent whose open cases reach the "same respondent in several courts" trigger of the
+    # case's high court. Derived, kept by ``services.refresh_respondent_load`` (whenever the
+    # respondent's load changes) and by a high court's trigger configuration
+    # (``transfers.services.mark_same_respondent``); the eligible list reads it instead of probing
+    # every candidate case's respondents and their loads
+    over_trigger = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "party", "role"], name="case_party_role_unique")]
+        indexes = [models.Index(fields=["case"], condition=Q(over_trigger=True), name="case_party_over_trigger_idx")]
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -380,7 +390,7 @@ class CaseNumberSequence(models.Model):
 class CaseEvent(models.Model):
     """One line of a case's timeline (办案日志), written by the service that made the change."""
 
-    # indexed by ``event_case_at_idx``, which also gives a case's last activity from the index alone
+    # indexed by ``event_case_at_idx``: a case's timeline, newest first
     case = models.ForeignKey(EnforcementCase, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")

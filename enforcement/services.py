@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -96,9 +96,23 @@ def size_text(size: int) -> str:
 
 
 def add_event(case: EnforcementCase, actor, kind: str, message: str, **data) -> CaseEvent:
-    return CaseEvent.objects.create(
+    """Write a line of the case's timeline and move the case's last activity to it."""
+    event = CaseEvent.objects.create(
         case=case, actor=actor if getattr(actor, "pk", None) else None, kind=kind, message=message, data=data
     )
+    EnforcementCase.objects.filter(pk=case.pk).filter(
+        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=event.at)
+    ).update(last_activity_at=event.at)
+    if case.last_activity_at is None or case.last_activity_at < event.at:
+        case.last_activity_at = event.at  # a later save() of this object writes the same value
+    return event
+
+
+def rebuild_case_activity() -> int:
+    """Set every case's last activity again from its timeline (after a bulk load); returns the
+    number of cases."""
+    last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
+    return EnforcementCase.objects.update(last_activity_at=Subquery(last_event))
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,15 +555,23 @@ def refresh_respondent_load(identities: Iterable[str]) -> None:
     ]
     RespondentLoad.objects.filter(identity__in=identities).delete()
     RespondentLoad.objects.bulk_create(rows)
+    from transfers.services import mark_same_respondent  # the trigger's thresholds are transfers'
+
+    mark_same_respondent(identities=identities)
 
 
 def rebuild_respondent_load() -> int:
-    """Count the whole table again from the cases (after a bulk load); returns the rows written."""
+    """Count the whole table again from the cases (after a bulk load), and mark again the
+    respondents over the trigger; returns the rows written."""
+    from transfers.services import mark_same_respondent
+
     sql, params = open_cases_per_identity().query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         RespondentLoad.objects.all().delete()
         cursor.execute(f"INSERT INTO {RespondentLoad._meta.db_table} (identity, open_cases, open_courts) {sql}", params)
-        return cursor.rowcount
+        rows = cursor.rowcount
+        mark_same_respondent()
+        return rows
 
 
 # --------------------------------------------------------------------------------------------

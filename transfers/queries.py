@@ -36,7 +36,6 @@ from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
 from clues.services import clue_label
 from enforcement import periods
 from enforcement.models import (
-    CaseEvent,
     CaseParty,
     CasePartyRole,
     CaseStatus,
@@ -160,24 +159,10 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         .order_by("-open_cases")
         .values("open_cases")[:1]
     )
-    # the filter's form of ``r_same_respondent`` (``linked`` reaches the threshold): does one of the
-    # case's respondents reach both thresholds? PostgreSQL answers it with three index probes where
-    # ``linked``, the figure the page's rows show, also aggregates and sorts; the filter asks it of
-    # every candidate that the cheaper reasons leave over
-    over_threshold = (
-        CaseParty.objects.filter(case=OuterRef("pk"), role=CasePartyRole.RESPONDENT)
-        .annotate(ident=party_identity("party__"))
-        .filter(
-            Exists(
-                RespondentLoad.objects.filter(
-                    identity=OuterRef("ident"),
-                    open_courts__gte=OuterRef(OuterRef("t_min_courts")),
-                    open_cases__gte=OuterRef(OuterRef("t_min_cases")),
-                )
-            )
-        )
-    )
-    last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
+    # ``r_same_respondent``: one of the case's respondents reaches both thresholds of the case's high
+    # court, as the case services keep it marked (``CaseParty.over_trigger``), one probe of a small
+    # index; ``linked``, the figure the page's rows show, also aggregates and sorts
+    over_threshold = CaseParty.objects.filter(case=OuterRef("pk"), role=CasePartyRole.RESPONDENT, over_trigger=True)
     old_clue = PropertyClue.objects.filter(
         case=OuterRef("pk"),
         status__in=(ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE),
@@ -208,17 +193,17 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         .annotate(
             art237_raw=Art237Undelayed(settings.ART237_MONTHS),
             linked_cases=Coalesce(Subquery(linked, output_field=IntegerField()), 0),
-            last_activity=Coalesce(Subquery(last_event, output_field=DateTimeField()), F("created_at")),
+            last_activity=Coalesce(F("last_activity_at"), F("created_at")),
             active_transfer=Subquery(active_transfer, output_field=IntegerField()),
         )
         .annotate(
             r_art237=ExpressionWrapper(Q(art237_raw__lte=art237_limit), output_field=BooleanField()),
-            r_same_respondent=ExpressionWrapper(Q(linked_cases__gte=F("t_min_cases")), output_field=BooleanField()),
+            r_same_respondent=Exists(over_threshold),
             r_undisposed=ExpressionWrapper(Exists(old_clue) | Exists(old_measure), output_field=BooleanField()),
             r_stalled=ExpressionWrapper(Q(last_activity__lt=F("t_stalled_before")), output_field=BooleanField()),
         )
         # cheapest reasons first: PostgreSQL stops at the first that holds
-        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_undisposed=True) | Exists(over_threshold))
+        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_same_respondent=True) | Q(r_undisposed=True))
     )
     if reason in REASONS:
         queryset = queryset.filter(**{f"r_{reason}": True})

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from enforcement import audit, periods
 from enforcement.models import (
     CaseDocument,
     CaseEvent,
+    CaseParty,
     CasePartyRole,
     CaseStatus,
     CaseType,
@@ -50,7 +51,9 @@ from enforcement.models import (
     CourtLevel,
     DocumentType,
     EnforcementCase,
+    Party,
     PartyKind,
+    RespondentLoad,
     Role,
     User,
 )
@@ -63,6 +66,7 @@ from enforcement.services import (
     documents_errors,
     next_case_sequence,
     open_case,
+    party_identity,
     require_role,
     respondent_identifiers,
     transition_case,
@@ -329,8 +333,69 @@ def update_trigger_config(actor, high_court: Court, **values) -> TriggerConfig:
     config, _created = TriggerConfig.objects.update_or_create(
         high_court=high_court, defaults={**current, "updated_by": actor}
     )
+    mark_same_respondent(high_court=high_court)
     audit.record(actor, "transfer.triggers", config, payload=current)
     return config
+
+
+def _same_respondent_scopes() -> list[tuple[tuple[int, int], Q]]:
+    """``((min open cases, min courts), the case parties they apply to)`` for each pair of
+    same-respondent thresholds in force: the high courts' own, and the defaults for the rest."""
+
+    def pair(values: dict) -> tuple[int, int]:
+        return values["same_respondent_min_cases"], values["same_respondent_min_courts"]
+
+    default = pair(trigger_values(None))
+    own: dict[tuple[int, int], Q] = {}
+    for config in TriggerConfig.objects.select_related("high_court"):
+        values = pair(trigger_values(config.high_court, config))
+        if values != default:
+            own[values] = own.get(values, Q()) | Q(case__court__path__startswith=config.high_court.path)
+    configured = Q()
+    for scope in own.values():
+        configured |= scope
+    return [(default, ~configured if own else Q()), *own.items()]
+
+
+def mark_same_respondent(*, identities: Iterable[str] | None = None, high_court: Court | None = None) -> None:
+    """Mark again (``CaseParty.over_trigger``) the respondents whose open cases reach the
+    same-respondent trigger of their case's high court (one respondent over both thresholds):
+    those of ``identities``, whose load has just changed; those of the cases below ``high_court``,
+    whose thresholds have; or, with neither, all. Only the marks that change are written.
+
+    ``refresh_respondent_load`` calls it for the identities it has just counted, under their
+    advisory locks: the rows it writes belong to those identities only, so two refreshes never
+    wait for each other's rows.
+    """
+    rows = CaseParty.objects.filter(role=CasePartyRole.RESPONDENT)
+    if identities is not None:
+        identities = sorted({i for i in identities if i})
+        if not identities:
+            return
+        rows = rows.filter(Q(party__id_number__in=identities) | Q(party__uscc__in=identities))
+    if high_court is not None:
+        rows = rows.filter(case__court__path__startswith=high_court.path)
+    for wrong, value in same_respondent_mismatches(rows):
+        wrong.update(over_trigger=value)
+
+
+def same_respondent_mismatches(rows: QuerySet) -> list[tuple[QuerySet, bool]]:
+    """``(respondent rows of ``rows`` whose mark is wrong, the right mark)``, per pair of thresholds
+    in force: the one rule of the marks, for ``mark_same_respondent`` and for checks."""
+    found = []
+    for (min_cases, min_courts), scope in _same_respondent_scopes():
+        loads = RespondentLoad.objects.filter(
+            identity=OuterRef("identity"), open_cases__gte=min_cases, open_courts__gte=min_courts
+        )
+        reached = Exists(
+            Party.objects.filter(pk=OuterRef("party_id")).annotate(identity=party_identity()).filter(Exists(loads))
+        )
+        scoped = rows.filter(scope, role=CasePartyRole.RESPONDENT)
+        found += [
+            (scoped.filter(reached, over_trigger=False), True),
+            (scoped.filter(~reached, over_trigger=True), False),
+        ]
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import connection
 from bench import checks, generate
 from clues.models import PropertyClue
 from enforcement import audit
-from enforcement.models import AuditChainHead, AuditEntry, Court, EnforcementCase, Party, Role
+from enforcement.models import AuditChainHead, AuditEntry, CaseParty, Court, EnforcementCase, Party, Role
 from platforms.models import DeliveryAttempt, Notice
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,6 +45,7 @@ def test_generated_rows_are_consistent(generated):
     assert checks.references() == []
     assert checks.special_case(generated) == []
     assert checks.respondent_load() == []
+    assert checks.derived_marks() == []
     assert audit.verify() is None
     # one case.open, one clue.add per clue and one notice.request per notice, chained per case
     assert AuditEntry.objects.count() == 200 + PropertyClue.objects.count() + Notice.objects.count()
@@ -62,3 +63,10 @@ def test_generated_rows_are_consistent(generated):
     for case in EnforcementCase.objects.select_related("court")[:50]:
         assert case.number == EnforcementCase.format_number(case.year, case.court.code, case.type_code, case.sequence)
     assert Party.objects.filter(kind="person").exclude(id_number="").exists()
+
+
+def test_the_checks_see_wrong_derived_marks(generated):
+    unmarked = CaseParty.objects.filter(role="respondent", over_trigger=False).first()
+    CaseParty.objects.filter(pk=unmarked.pk).update(over_trigger=True)
+    EnforcementCase.objects.filter(pk=unmarked.case_id).update(last_activity_at=None)
+    assert sorted(p.split(":")[0] for p in checks.derived_marks()) == ["last activity", "same-respondent mark"]

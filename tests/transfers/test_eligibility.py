@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from clues.models import Measure, PropertyClue
 from enforcement import services as case_services
-from enforcement.models import CaseEvent, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
+from enforcement.models import CaseEvent, CaseParty, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
 from enforcement.permissions import Action, cases_for
 from tests.clues.factories import PlatformFactory, add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory
@@ -133,6 +134,47 @@ def test_same_respondent_needs_one_respondent_over_both_thresholds(people):
     assert _eligible_ids(people.supervisor, reason="same_respondent") == {c.pk for c in rows}
 
 
+def _marked() -> set[int]:
+    return set(CaseParty.objects.filter(over_trigger=True).values_list("pk", flat=True))
+
+
+def _marked_after_rebuild() -> set[int]:
+    case_services.rebuild_respondent_load()
+    return _marked()
+
+
+def test_respondent_marks_follow_loads_and_each_high_courts_thresholds(people):
+    """The marks the eligible list reads (``CaseParty.over_trigger``) follow every filing, closing and
+    change of thresholds, for the changed identities only, and equal a recount from the rows."""
+    services.update_trigger_config(people.high_supervisor, people.courts.high, same_respondent_min_cases=3)
+    person, partner = PartyFactory(), PartyFactory(entity=True)
+    first = EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[person, partner])
+    second = EnforcementCaseFactory(court=people.courts.yuetang, parties__respondents=[person])
+    assert _marked() == set()  # 2 open cases in 2 courts: under Hunan's 3
+
+    def rows(*cases):
+        return set(
+            CaseParty.objects.filter(case__in=cases, party=person, role="respondent").values_list("pk", flat=True)
+        )
+
+    # the load is counted over the country: a third case in Fujian reaches Hunan's 3, not Fujian's default
+    # 10; the partner, with one case, is not marked
+    fujian = EnforcementCaseFactory(court=people.courts.jiaocheng, parties__respondents=[person])
+    assert _marked() == rows(first, second) == _marked_after_rebuild()
+    third = EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[person])
+    assert _marked() == rows(first, second, third) == _marked_after_rebuild()
+    for case in (second, third):
+        case_services.transition_case(
+            people.supervisor, case, CaseStatus.CLOSED, closing_method=ClosingMethod.REJECTED, _system=True
+        )
+    assert _marked() == set() == _marked_after_rebuild()  # 2 open cases left
+    services.update_trigger_config(people.high_supervisor, people.courts.high, same_respondent_min_cases=2)
+    assert _marked() == rows(first, second, third) == _marked_after_rebuild()
+    services.update_trigger_config(people.other_supervisor, people.courts.fj, same_respondent_min_cases=2)
+    assert _marked() == rows(first, second, third, fujian) == _marked_after_rebuild()
+    assert _eligible_ids(people.spc_supervisor, reason="same_respondent") == {first.pk, fujian.pk}
+
+
 def test_triggers_are_configured_per_high_court_by_its_supervisors(people):
     person = PartyFactory()
     a = EnforcementCaseFactory(court=people.courts.yuhu, parties__respondents=[person])
@@ -193,15 +235,42 @@ def test_undisposed_property_trigger(people):
     assert _eligible_ids(people.supervisor, reason="undisposed") == {case.pk}
 
 
-def test_stalled_trigger(people):
+def _event_at(when: dt.datetime, case, message: str) -> None:
+    """A timeline line written by the case services at ``when`` (the clock set back)."""
+    with mock.patch("django.utils.timezone.now", return_value=when):
+        case_services.add_event(case, None, "note", message)
+
+
+def test_stalled_trigger_follows_the_last_event(people):
     case = people.case
-    CaseEvent.objects.create(case=case, kind="note", message="记录")
-    assert _eligible_ids(people.supervisor) == set()
-    CaseEvent.objects.filter(case=case).update(at=timezone.now() - dt.timedelta(days=91))
-    EnforcementCase.objects.filter(pk=case.pk).update(created_at=timezone.now() - dt.timedelta(days=100))
-    rows = list(queries.eligible_cases(people.supervisor))
+    now = timezone.now()
+    EnforcementCase.objects.filter(pk=case.pk).update(created_at=now - dt.timedelta(days=100))
+    _event_at(now - dt.timedelta(days=95), case, "立案后首次办理")
+    _event_at(now - dt.timedelta(days=80), case, "约谈被执行人")
+    assert _eligible_ids(people.supervisor) == set()  # the last event is 80 days old: under 90
+
+    case = EnforcementCase.objects.get(pk=case.pk)
+    _event_at(now - dt.timedelta(days=200), case, "补记旧材料")  # an older line does not move it back
+    assert EnforcementCase.objects.get(pk=case.pk).last_activity_at == now - dt.timedelta(days=80)
+    with mock.patch("django.utils.timezone.now", return_value=now + dt.timedelta(days=11)):
+        rows = list(queries.eligible_cases(people.supervisor))  # 91 days after the last event
     assert [c.pk for c in rows] == [case.pk]
+    assert rows[0].last_activity == now - dt.timedelta(days=80)
     assert [r["code"] for r in queries.reasons_of(rows[0])] == ["stalled"]
+
+    _event_at(now, case, "查询银行账户")  # any new event is progress
+    with mock.patch("django.utils.timezone.now", return_value=now + dt.timedelta(days=11)):
+        assert _eligible_ids(people.supervisor) == set()
+    assert case.last_activity_at == now
+
+
+def test_a_case_without_events_is_stalled_from_its_creation(people):
+    case = people.case
+    CaseEvent.objects.filter(case=case).delete()
+    EnforcementCase.objects.filter(pk=case.pk).update(
+        last_activity_at=None, created_at=timezone.now() - dt.timedelta(days=91)
+    )
+    assert _eligible_ids(people.supervisor, reason="stalled") == {case.pk}
 
 
 def test_eligible_list_scope_and_api(people, django_assert_max_num_queries):

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from enforcement.services import rebuild_case_activity, rebuild_respondent_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Compute again from the rows the derived data the case services keep, after cases were "
+        "loaded in bulk around the services: the open cases per respondent identity (RespondentLoad) "
+        "with the same-respondent trigger marks, and each case's last activity."
+    )
+
+    def handle(self, *args, **options):
+        rows = rebuild_respondent_load()
+        cases = rebuild_case_activity()
+        self.stdout.write(self.style.SUCCESS(f"respondent load: {rows} rows; last activity: {cases} cases"))
