@@ -159,10 +159,14 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         .order_by("-open_cases")
         .values("open_cases")[:1]
     )
-    # ``r_same_respondent``: one of the case's respondents reaches both thresholds of the case's high
-    # court, as the case services keep it marked (``CaseParty.over_trigger``), one probe of a small
-    # index; ``linked``, the figure the page's rows show, also aggregates and sorts
-    over_threshold = CaseParty.objects.filter(case=OuterRef("pk"), role=CasePartyRole.RESPONDENT, over_trigger=True)
+    # the filter's form of ``r_same_respondent`` (``linked`` reaches the threshold): one of the case's
+    # respondents reaches both thresholds of the case's high court, as the case services keep it
+    # marked (``CaseParty.over_trigger``), one probe of a small index per candidate; ``linked``, the
+    # figure the page's rows show, also aggregates and sorts. (As a column of the rows, the mark's
+    # EXISTS was planned as a hash of every mark in the country.)
+    over_threshold = Exists(
+        CaseParty.objects.filter(case=OuterRef("pk"), role=CasePartyRole.RESPONDENT, over_trigger=True)
+    )
     old_clue = PropertyClue.objects.filter(
         case=OuterRef("pk"),
         status__in=(ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE),
@@ -198,14 +202,16 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         )
         .annotate(
             r_art237=ExpressionWrapper(Q(art237_raw__lte=art237_limit), output_field=BooleanField()),
-            r_same_respondent=Exists(over_threshold),
+            r_same_respondent=ExpressionWrapper(Q(linked_cases__gte=F("t_min_cases")), output_field=BooleanField()),
             r_undisposed=ExpressionWrapper(Exists(old_clue) | Exists(old_measure), output_field=BooleanField()),
             r_stalled=ExpressionWrapper(Q(last_activity__lt=F("t_stalled_before")), output_field=BooleanField()),
         )
         # cheapest reasons first: PostgreSQL stops at the first that holds
-        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_same_respondent=True) | Q(r_undisposed=True))
+        .filter(Q(r_art237=True) | Q(r_stalled=True) | over_threshold | Q(r_undisposed=True))
     )
-    if reason in REASONS:
+    if reason == "same_respondent":
+        queryset = queryset.filter(over_threshold)
+    elif reason in REASONS:
         queryset = queryset.filter(**{f"r_{reason}": True})
     # the clue that restarted the art. 237 clock is fetched for the page's rows only: joined, it
     # was carried through the count and sort of every eligible case
