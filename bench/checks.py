@@ -10,7 +10,8 @@ Every check returns a list of problems (empty when fine):
   load does not fire the foreign-key triggers, so this is what proves the references);
 * the special case: 50 clues and 200 notices, open, handled by the measured judge;
 * the respondent load (RespondentLoad) equals a recount from the cases;
-* the same-respondent marks and each case's last activity equal what the rows give.
+* the same-respondent marks and each case's last activity and undisposed property equal what
+  the rows give.
 """
 
 from __future__ import annotations
@@ -119,12 +120,25 @@ def respondent_load() -> list[str]:
     ]
 
 
+def _differs(field: str, other: str):
+    """``field IS DISTINCT FROM other`` as a Q."""
+    from django.db.models import F, Q
+
+    return (
+        Q(**{f"{field}__isnull": True, f"{other}__isnull": False})
+        | Q(**{f"{field}__isnull": False, f"{other}__isnull": True})
+        | (Q(**{f"{field}__isnull": False, f"{other}__isnull": False}) & ~Q(**{field: F(other)}))
+    )
+
+
 def derived_marks() -> list[str]:
-    """The same-respondent marks and each case's last activity, kept by the services, equal what
-    the rows give (``rebuild_derived`` after the load; the eligible list reads both)."""
-    from django.db.models import F, Max, OuterRef, Q, Subquery
+    """The same-respondent marks and each case's last activity and undisposed property, kept by the
+    services, equal what the rows give (``rebuild_derived`` after the load; the eligible list reads
+    them)."""
+    from django.db.models import Max, OuterRef, Subquery
 
     from enforcement.models import CaseEvent, CaseParty, EnforcementCase
+    from enforcement.services import undisposed_since_expression
     from transfers.services import same_respondent_mismatches
 
     problems = [
@@ -135,13 +149,13 @@ def derived_marks() -> list[str]:
     if not CaseParty.objects.filter(over_trigger=True).exists():
         problems.append("same-respondent mark: no respondent reaches the trigger")
     last = CaseEvent.objects.filter(case=OuterRef("pk")).values("case").annotate(m=Max("at")).values("m")
-    stale = (
-        EnforcementCase.objects.annotate(counted=Subquery(last))
-        .filter(~Q(last_activity_at=F("counted")) | Q(last_activity_at__isnull=True, counted__isnull=False))
-        .count()
-    )
-    if stale:
-        problems.append(f"last activity: {stale} cases differ from their latest event")
+    for field, counted, what in (
+        ("last_activity_at", Subquery(last), "their latest event"),
+        ("undisposed_since", undisposed_since_expression(), "their clues and measures"),
+    ):
+        stale = EnforcementCase.objects.annotate(counted=counted).filter(_differs(field, "counted")).count()
+        if stale:
+            problems.append(f"{field}: {stale} cases differ from {what}")
     return problems
 
 

@@ -29,7 +29,7 @@ from enforcement import audit
 from enforcement.models import CaseDocument, CaseParty, CasePartyRole, EnforcementCase, Party
 from enforcement.periods import Period, period_end
 from enforcement.permissions import Action, require
-from enforcement.services import add_event, parse_money, record_recovery, refresh_art237_clock
+from enforcement.services import add_event, parse_money, record_recovery, refresh_art237_clock, refresh_undisposed
 from platforms.models import Platform
 
 from .models import (
@@ -357,6 +357,7 @@ def record_finding(
         asset_key=key,
     )
     refresh_art237_clock(case)
+    refresh_undisposed(case)
     add_event(case, None, "clue", _("平台查询发现财产：%(clue)s") % {"clue": clue_label(clue)}, clue=clue.pk)
     audit.record(None, "clue.found", clue, case=case, payload={"asset_key": key, "balance": str(value)})
     return clue
@@ -448,6 +449,7 @@ def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[Pro
         # a clue found and then reported again in the same answer is inserted with its last balance
         PropertyClue.objects.bulk_create(list(new.values()))
         refresh_art237_clock(case)
+        refresh_undisposed(case)
     if updated:
         PropertyClue.objects.bulk_update(list(updated.values()), ["estimated_value"])
     if new:
@@ -496,6 +498,7 @@ def verify_clue(actor, clue: PropertyClue) -> PropertyClue:
     clue.verified_at = timezone.now()
     clue.save(update_fields=["status", "verified_at"])
     refresh_art237_clock(clue.case)
+    refresh_undisposed(clue.case)
     add_event(clue.case, actor, "clue_verified", _("线索已核实：%(clue)s") % {"clue": clue_label(clue)}, clue=clue.pk)
     audit.record(actor, "clue.verify", clue, case=clue.case)
     return clue
@@ -513,6 +516,7 @@ def invalidate_clue(actor, clue: PropertyClue, *, reason: str) -> PropertyClue:
     clue.invalid_reason = reason.strip()
     clue.save(update_fields=["status", "invalid_reason"])
     refresh_art237_clock(clue.case)  # invalid: no longer property to enforce
+    refresh_undisposed(clue.case)
     add_event(clue.case, actor, "clue_invalid", _("线索无效：%(reason)s") % {"reason": clue.invalid_reason})
     audit.record(actor, "clue.invalidate", clue, case=clue.case, payload={"reason": clue.invalid_reason})
     return clue
@@ -686,6 +690,7 @@ def record_measure(
     measure.save()
     clue_obj.status = ClueStatus.DISPOSED if kind == MeasureKind.DEDUCT else ClueStatus.UNDER_MEASURE
     clue_obj.save(update_fields=["status"])
+    refresh_undisposed(case)
     if kind == MeasureKind.DEDUCT:
         refresh_art237_clock(case)  # disposed: no longer property to enforce (under a measure still is)
         record_recovery(actor, case, value, reason=_("扣划 %(clue)s") % {"clue": clue_label(clue_obj)})
@@ -748,6 +753,7 @@ def renew_measure(actor, measure: Measure, *, effective_on: dt.date | None = Non
         requested_on=today,
         created_by=actor,
     )
+    refresh_undisposed(case)
     add_event(
         case,
         actor,
@@ -797,6 +803,7 @@ def release_measure(actor, measure: Measure, *, reason: str = "") -> tuple[Measu
         PropertyClue.objects.filter(pk=measure.clue_id, status=ClueStatus.UNDER_MEASURE).update(
             status=ClueStatus.VERIFIED
         )
+    refresh_undisposed(measure.case)
     add_event(measure.case, actor, "measure_released", _("解除%(kind)s") % {"kind": measure.get_kind_display()})
     audit.record(
         actor,
@@ -828,6 +835,7 @@ def _promote_next(asset_key: str, today: dt.date, actor=None) -> Measure | None:
     Measure.objects.filter(asset_key=asset_key, status=MeasureStatus.WAITING).update(
         queue_position=F("queue_position") - 1
     )
+    refresh_undisposed(nxt.case)
     add_event(
         nxt.case,
         None,
@@ -856,6 +864,7 @@ def expire_measures(today: dt.date | None = None) -> int:
         renewed = _renewal_in_force(measure)
         measure.status = MeasureStatus.COMPLETED if renewed else MeasureStatus.EXPIRED
         measure.save(update_fields=["status"])
+        refresh_undisposed(measure.case)
         if not renewed:
             add_event(
                 measure.case,
@@ -966,6 +975,7 @@ def record_sale_proceeds(actor, measure: Measure, *, amount) -> Measure:
     PropertyClue.objects.filter(pk=measure.clue_id).update(status=ClueStatus.DISPOSED)
     record_recovery(actor, measure.case, value, reason=_("变价款"))
     refresh_art237_clock(measure.case)
+    refresh_undisposed(measure.case)
     audit.record(actor, "measure.proceeds", measure, case=measure.case, payload={"amount": str(value)})
     _promote_next(measure.asset_key, timezone.localdate(), actor)
     return measure

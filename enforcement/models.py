@@ -258,6 +258,10 @@ class EnforcementCase(models.Model):
     # the time of the case's latest timeline event, kept by ``services.add_event`` (the only writer
     # of events): the supervisor's "no progress" trigger reads it instead of probing the timeline
     last_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # since when the case has had property found and not yet disposed of (the earliest day a clue
+    # still verified or under a measure was verified, or a measure in force took effect); kept by
+    # ``services.refresh_undisposed``, read by the "property long undisposed" trigger
+    undisposed_since = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("执行案件")

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Concat
+from django.db.models import CharField, Count, DateField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Concat, Least, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -688,6 +688,48 @@ def resume_case(actor, case: EnforcementCase, *, reason: str = "") -> Enforcemen
     add_event(case, actor, "resumed", _("恢复执行，新案号：%(number)s") % {"number": new.number}, reason=reason)
     audit.record(actor, "case.resume", case, case=case, payload={"successor": new.pk, "reason": reason})
     return new
+
+
+# --------------------------------------------------------------------------------------------
+# property found and not disposed of
+# --------------------------------------------------------------------------------------------
+
+
+def undisposed_since_expression():
+    """Per case (``OuterRef("pk")``): the earliest day a clue still verified or under a measure was
+    verified, or a measure still in force took effect; null when there is none."""
+    from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue  # clues builds on enforcement
+
+    clue = (
+        PropertyClue.objects.filter(
+            case=OuterRef("pk"),
+            status__in=(ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE),
+            verified_at__isnull=False,
+        )
+        .order_by("verified_at")
+        .values(day=TruncDate("verified_at"))[:1]
+    )
+    measure = (
+        Measure.objects.filter(case=OuterRef("pk"), status=MeasureStatus.ACTIVE, effective_on__isnull=False)
+        .order_by("effective_on")
+        .values("effective_on")[:1]
+    )
+    a, b = Subquery(clue, output_field=DateField()), Subquery(measure, output_field=DateField())
+    return Least(Coalesce(a, b), Coalesce(b, a))  # LEAST of SQLite is null when either is
+
+
+def refresh_undisposed(*cases: EnforcementCase) -> None:
+    """Recompute ``undisposed_since`` of ``cases``; its one writer.
+
+    Call it inside the transaction of every service that verifies a clue, moves one out of
+    verified or under a measure, or puts a measure into force or ends it.
+    """
+    EnforcementCase.objects.filter(pk__in=[c.pk for c in cases]).update(undisposed_since=undisposed_since_expression())
+
+
+def rebuild_undisposed() -> int:
+    """``refresh_undisposed`` for every case (after a bulk load); returns the number of cases."""
+    return EnforcementCase.objects.update(undisposed_since=undisposed_since_expression())
 
 
 # --------------------------------------------------------------------------------------------

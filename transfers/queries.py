@@ -32,7 +32,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clues.models import ClueStatus, Measure, MeasureStatus, PropertyClue
 from clues.services import clue_label
 from enforcement import periods
 from enforcement.models import (
@@ -167,15 +166,6 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
     over_threshold = Exists(
         CaseParty.objects.filter(case=OuterRef("pk"), role=CasePartyRole.RESPONDENT, over_trigger=True)
     )
-    old_clue = PropertyClue.objects.filter(
-        case=OuterRef("pk"),
-        status__in=(ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE),
-        verified_at__isnull=False,
-        verified_at__date__lte=OuterRef("t_undisposed_before"),
-    )
-    old_measure = Measure.objects.filter(
-        case=OuterRef("pk"), status=MeasureStatus.ACTIVE, effective_on__lte=OuterRef("t_undisposed_before")
-    )
     active_transfer = TransferCase.objects.filter(case=OuterRef("pk"), transfer__state__in=ACTIVE_STATES).values(
         "transfer_id"
     )[:1]
@@ -203,11 +193,13 @@ def eligible_cases(user, *, sort: str = "art237", reason: str = "", today: dt.da
         .annotate(
             r_art237=ExpressionWrapper(Q(art237_raw__lte=art237_limit), output_field=BooleanField()),
             r_same_respondent=ExpressionWrapper(Q(linked_cases__gte=F("t_min_cases")), output_field=BooleanField()),
-            r_undisposed=ExpressionWrapper(Exists(old_clue) | Exists(old_measure), output_field=BooleanField()),
+            r_undisposed=ExpressionWrapper(
+                Q(undisposed_since__lte=F("t_undisposed_before")), output_field=BooleanField()
+            ),
             r_stalled=ExpressionWrapper(Q(last_activity__lt=F("t_stalled_before")), output_field=BooleanField()),
         )
         # cheapest reasons first: PostgreSQL stops at the first that holds
-        .filter(Q(r_art237=True) | Q(r_stalled=True) | over_threshold | Q(r_undisposed=True))
+        .filter(Q(r_art237=True) | Q(r_stalled=True) | Q(r_undisposed=True) | over_threshold)
     )
     if reason == "same_respondent":
         queryset = queryset.filter(over_threshold)

@@ -69,4 +69,6 @@ def test_the_checks_see_wrong_derived_marks(generated):
     unmarked = CaseParty.objects.filter(role="respondent", over_trigger=False).first()
     CaseParty.objects.filter(pk=unmarked.pk).update(over_trigger=True)
     EnforcementCase.objects.filter(pk=unmarked.case_id).update(last_activity_at=None)
-    assert sorted(p.split(":")[0] for p in checks.derived_marks()) == ["last activity", "same-respondent mark"]
+    assert sorted(p.split(":")[0] for p in checks.derived_marks()) == ["last_activity_at", "same-respondent mark"]
+    EnforcementCase.objects.filter(undisposed_since__isnull=False).update(undisposed_since="2020-01-01")
+    assert "undisposed_since" in {p.split(":")[0] for p in checks.derived_marks()}

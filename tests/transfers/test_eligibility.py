@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clues.models import Measure, PropertyClue
+from clues import services as clue_services
 from enforcement import services as case_services
 from enforcement.models import CaseEvent, CaseParty, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
 from enforcement.permissions import Action, cases_for
@@ -216,22 +216,23 @@ def test_trigger_config_api(people):
 
 
 def test_undisposed_property_trigger(people):
-    case = people.case
-    clue = add_clue(people.assigned, case, account="acct-old")
-    services_clue = __import__("clues.services", fromlist=["verify_clue"])
-    services_clue.verify_clue(people.assigned, clue)
+    case, judge = people.case, people.assigned
+    now, today = timezone.now(), timezone.localdate()
+    clue = add_clue(judge, case, account="acct-old")
+    clue_services.verify_clue(judge, clue)
     assert _eligible_ids(people.supervisor) == set()
-    PropertyClue.objects.filter(pk=clue.pk).update(verified_at=timezone.now() - dt.timedelta(days=200))
+    old = add_clue(judge, case, account="acct-older")
+    with mock.patch("django.utils.timezone.now", return_value=now - dt.timedelta(days=200)):
+        clue_services.verify_clue(judge, old)  # verified 200 days ago: more than 6 months
     rows = list(queries.eligible_cases(people.supervisor))
     assert [c.pk for c in rows] == [case.pk] and rows[0].r_undisposed
     assert [r["label"] for r in queries.reasons_of(rows[0])] == ["财产长期未处置"]
-    # disposed: no longer
-    PropertyClue.objects.filter(pk=clue.pk).update(status="disposed")
+    # disposed of: no longer
+    add_measure(judge, case, old, kind="deduct", amount="100.00")
     assert _eligible_ids(people.supervisor) == set()
-    # an active measure in force for more than 6 months
-    other = add_clue(people.assigned, case, account="acct-measure")
-    measure = add_measure(people.assigned, case, other, amount="1000.00")
-    Measure.objects.filter(pk=measure.pk).update(effective_on=timezone.localdate() - dt.timedelta(days=200))
+    # a measure in force for more than 6 months
+    other = add_clue(judge, case, account="acct-measure")
+    add_measure(judge, case, other, amount="1000.00", effective_on=today - dt.timedelta(days=200))
     assert _eligible_ids(people.supervisor, reason="undisposed") == {case.pk}
 
 
