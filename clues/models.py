@@ -118,8 +118,8 @@ class PropertyClue(models.Model):
             models.Index(
                 fields=["case", "verify_by", "id"], condition=Q(status=ClueStatus.PENDING), name="clue_pending_case_idx"
             ),
-            # The supervisor's "property long undisposed" reason (transfers.queries.eligible_cases):
-            # a case's verified, undisposed clues and when they were verified, from the index alone.
+            # A case's verified, undisposed clues and when they were verified, from the index alone:
+            # the day its property has been undisposed since (enforcement.services.refresh_undisposed).
             models.Index(
                 fields=["case", "verified_at"],
                 condition=Q(status__in=(ClueStatus.VERIFIED, ClueStatus.UNDER_MEASURE), verified_at__isnull=False),

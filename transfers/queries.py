@@ -1,8 +1,10 @@
 """Read paths of transfers, filtered by the permission policy in SQL.
 
-``eligible_cases`` answers the supervisor's list of cases eligible for cross-enforcement in one
-query (plus the trigger configuration and the prefetch): every reason is an annotation computed by
-the database, so the list costs the same for 5 cases as for 500.
+``eligible_cases`` answers the supervisor's list of cases eligible for cross-enforcement: every
+reason is an annotation computed by the database, so the list costs the same queries for 5 cases
+as for 500. The reasons are weighed from what the services keep on the case and its respondents
+(last activity, undisposed property, the same-respondent mark), so a page of it
+(``enforcement.queries.rows_and_total``) finds its ids and total from one index.
 """
 
 from __future__ import annotations

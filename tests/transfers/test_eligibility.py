@@ -400,7 +400,8 @@ def test_eligible_list_reasons_and_api_follow_the_property_found_later(people):
 
 
 def test_eligible_pages_carry_the_total_from_the_page_query(people):
-    """The page and the total come from one query (COUNT(*) OVER ()); a page past the end counts."""
+    """The page's ids and the total come from one narrow query (COUNT(*) OVER ()), the rows from a
+    second by id, in the list's order; a page past the end counts."""
     cases = [EnforcementCaseFactory(court=people.courts.yuhu, filed_on=dt.date(2024, 1, 10 + i)) for i in range(5)]
     expected = [c.pk for c in queries.eligible_cases(people.supervisor)]
     assert sorted(expected) == sorted(c.pk for c in cases)
