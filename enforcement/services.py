@@ -718,13 +718,13 @@ def undisposed_since_expression():
     return Least(Coalesce(a, b), Coalesce(b, a))  # LEAST of SQLite is null when either is
 
 
-def refresh_undisposed(*cases: EnforcementCase) -> None:
-    """Recompute ``undisposed_since`` of ``cases``; its one writer.
+def refresh_undisposed(case: EnforcementCase) -> None:
+    """Recompute ``undisposed_since`` of ``case``; its one writer.
 
     Call it inside the transaction of every service that verifies a clue, moves one out of
     verified or under a measure, or puts a measure into force or ends it.
     """
-    EnforcementCase.objects.filter(pk__in=[c.pk for c in cases]).update(undisposed_since=undisposed_since_expression())
+    EnforcementCase.objects.filter(pk=case.pk).update(undisposed_since=undisposed_since_expression())
 
 
 def rebuild_undisposed() -> int:
