@@ -11,8 +11,9 @@ Shape of the data (``--cases N``; every figure below scales with N, the courts d
   court per prefecture (339) + a second intermediate court per province + 兵团 divisions
   (~384), one basic court per county (~2,890); codes in the official style (湘, 湘03, 湘0302)
   and the materialized ``path``;
-* users: per basic court a bureau head and 4–30 judges (by the court's case load), per
-  intermediate and high court a bureau head, a judge and a supervisor (~27,000 users);
+* users: per basic court a bureau head and 2–30 judges (by the court's case load at the generated
+  size), per intermediate and high court a bureau head, a judge and a supervisor (~13,000 users at
+  1M);
 * parties: one applicant per case and a pool of respondents (0.5 per case) picked with a skewed
   distribution, so that some respondents have cases in many courts; 60 % natural persons with
   valid 身份证号 (region, birth date, ISO 7064 check digit), the rest entities with valid
@@ -598,7 +599,9 @@ def generate(url: str, cases: int, *, seed: int = 6, block: int = 2000, vacuum: 
         if court.level == "supreme":
             court.supervisor = add_user(court, "sup", 1, ("supervisor",))
             continue
-        expected = court.weight / total_weight * 1_000_000
+        # staffed for the court's load at the generated size (at 10k the busiest court had the 30
+        # judges of its 1M load for 145 cases, so the measured judge held 5 cases)
+        expected = court.weight / total_weight * cases
         judges = max(2, min(30, int(expected / 200) + 2)) if court.level == "basic" else 1
         court.head = add_user(court, "head", 1, ("bureau_head", "judge"))
         court.judges = [add_user(court, "judge", n, ("judge",)) for n in range(1, judges + 1)]
