@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_cross_enforcement")
 BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "4"))
+WORKER_NODE = f"bench-{os.getpid()}@localhost"
 END_TO_END_NOTICES = int(os.environ.get("BENCH_NOTICES", "600"))
 STEADY_RATE = int(os.environ.get("BENCH_STEADY_RATE", "100"))
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "10"))
@@ -150,7 +151,7 @@ def start_workers(tmp: Path):
             "-l",
             "warning",
             "-n",
-            f"bench-{os.getpid()}@localhost",
+            WORKER_NODE,
         ],
         cwd=ROOT,
         env=env,
@@ -308,7 +309,10 @@ def committed_backlog(head, cases, respondent, count: int) -> dict:
     from platforms import services
 
     queue = celery_app.conf.task_default_queue
-    celery_app.control.cancel_consumer(queue, reply=True)
+    # addressed to the one worker node and answered by it: a broadcast that does not know how many
+    # answers to wait for waits out its whole timeout (1 s), which was inside the timed window
+    control = {"reply": True, "destination": [WORKER_NODE], "limit": 1}
+    celery_app.control.cancel_consumer(queue, **control)
     ids: list[int] = []
     for i in range(count // len(CODES)):
         notices = services.request_notices(
@@ -316,7 +320,7 @@ def committed_backlog(head, cases, respondent, count: int) -> dict:
         )
         ids += [n.pk for n in notices]
     started = time.perf_counter()
-    celery_app.control.add_consumer(queue, reply=True)
+    celery_app.control.add_consumer(queue, **control)
     wait_done(ids)
     elapsed = time.perf_counter() - started
     return {"notices": len(ids), "seconds": round(elapsed, 3), "per_second": round(len(ids) / elapsed, 1)}
