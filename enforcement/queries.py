@@ -174,12 +174,13 @@ def rows_and_total(queryset: QuerySet, offset: int, limit: int) -> tuple[list, i
 
     The page's ids and the total come from one narrow query (``COUNT(*) OVER ()``; the filter's
     columns alone, which an index can answer without the table), then the page's rows with all
-    their columns and annotations by id. A page past the end costs a count."""
+    their columns and annotations by id; a row that left the list between the two (a case closed
+    meanwhile) is left out of the page. A page past the end costs a count."""
     page = list(queryset.values("pk").annotate(total_rows=Window(Count("pk")))[offset : offset + limit])
     if not page:
         return [], queryset.count()
     rows = queryset.in_bulk([row["pk"] for row in page])
-    return [rows[row["pk"]] for row in page], page[0]["total_rows"]
+    return [rows[row["pk"]] for row in page if row["pk"] in rows], page[0]["total_rows"]
 
 
 def case_filters(*, q: str = "", status: str = "", court: str | int = "", type_code: str = "") -> QuerySet:

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models import QuerySet
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,6 +19,7 @@ from clues import services as clue_services
 from enforcement import services as case_services
 from enforcement.models import CaseEvent, CaseParty, CaseStatus, ClosingMethod, EnforcementCase, RespondentLoad
 from enforcement.permissions import Action, cases_for
+from enforcement.queries import rows_and_total
 from tests.clues.factories import PlatformFactory, add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.transfers.conftest import client_for
@@ -397,6 +399,23 @@ def test_eligible_list_reasons_and_api_follow_the_property_found_later(people):
     assert set(rows) == {moved.pk, later.pk}
     [text] = [r["text"] for r in queries.reasons_of(rows[moved.pk]) if r["code"] == "art237"]
     assert f"自立案之日（{moved.filed_on.isoformat()}）起满6个月" in text
+
+
+def test_a_case_that_leaves_the_list_between_the_page_queries_is_left_out(people):
+    """The page's ids come first, its rows second: a case closed in between is not on the page."""
+    cases = [EnforcementCaseFactory(court=people.courts.yuhu, filed_on=dt.date(2024, 1, 10 + i)) for i in range(3)]
+    leaving = cases[1]
+    original = QuerySet.in_bulk
+
+    def close_first(self, ids):
+        EnforcementCase.objects.filter(pk=leaving.pk).update(
+            status=CaseStatus.CLOSED, closing_method=ClosingMethod.REJECTED
+        )
+        return original(self, ids)
+
+    with mock.patch.object(QuerySet, "in_bulk", close_first):
+        rows, total = rows_and_total(queries.eligible_cases(people.supervisor), 0, 10)
+    assert total == 3 and [c.pk for c in rows] == [cases[0].pk, cases[2].pk]
 
 
 def test_eligible_pages_carry_the_total_from_the_page_query(people):
