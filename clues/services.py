@@ -719,8 +719,37 @@ def _renewal_in_force(measure: Measure) -> bool:
     return Measure.objects.filter(renewed_from=measure, status=MeasureStatus.ACTIVE).exists()
 
 
-def _lock_measure(measure: Measure) -> Measure:
-    return Measure.objects.select_for_update().select_related("case__court", "clue").get(pk=measure.pk)
+def _lock_cases(case_ids) -> None:
+    """Lock cases (FOR UPDATE) in the order of their ids. A service writes the row of its measure's
+    case and, when it puts a waiting measure into force, the row of that measure's case: two such
+    services must take the two rows in one order."""
+    list(
+        EnforcementCase.objects.select_for_update(of=("self",))
+        .filter(pk__in=set(case_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _first_waiting_cases(asset_keys) -> set[int]:
+    """The cases of the first waiting measure on each of ``asset_keys``: those a release or an expiry
+    may put into force (read without a lock, to order the case locks; ``_promote_next`` decides)."""
+    first: dict[str, int] = {}
+    for key, case_id in (
+        Measure.objects.filter(asset_key__in=set(asset_keys), status=MeasureStatus.WAITING)
+        .order_by("asset_key", "queue_position", "id")
+        .values_list("asset_key", "case_id")
+    ):
+        first.setdefault(key, case_id)
+    return set(first.values())
+
+
+def _lock_measure(measure: Measure, *, may_promote: bool = False) -> Measure:
+    """Lock the measure's case (and, when the change may put a waiting measure on the asset into
+    force, that measure's case, in the order of their ids), then the measure."""
+    promoted = _first_waiting_cases([measure.asset_key]) if may_promote else set()
+    _lock_cases({measure.case_id, *promoted})
+    return Measure.objects.select_for_update(of=("self",)).select_related("case__court", "clue").get(pk=measure.pk)
 
 
 @transaction.atomic
@@ -774,7 +803,7 @@ def renew_measure(actor, measure: Measure, *, effective_on: dt.date | None = Non
 @transaction.atomic
 def release_measure(actor, measure: Measure, *, reason: str = "") -> tuple[Measure, Measure | None]:
     """解除 an active or waiting measure; returns it and the waiting measure it promoted, if any."""
-    measure = _lock_measure(measure)
+    measure = _lock_measure(measure, may_promote=True)
     authorize(actor, measure.case)
     if measure.status not in OPEN_STATUSES:
         raise ValidationError({"measure": [_("只有有效或轮候中的措施可以解除")]})
@@ -854,12 +883,12 @@ def expire_measures(today: dt.date | None = None) -> int:
     """Active measures past their last day end (expired, or completed when renewed) and the queue
     moves on. Run daily by beat; running it twice changes nothing more."""
     today = today or timezone.localdate()
-    ended = list(
-        Measure.objects.select_for_update()
-        .filter(status=MeasureStatus.ACTIVE, expires_on__lt=today)
-        .select_related("case")
-        .order_by("id")
-    )
+    due = Measure.objects.filter(status=MeasureStatus.ACTIVE, expires_on__lt=today)
+    # the cases whose rows the expiry writes (the measures' and those a promotion may reach) first,
+    # in the order of their ids, then the measures
+    seen = list(due.values_list("case_id", "asset_key"))
+    _lock_cases({case_id for case_id, _key in seen} | _first_waiting_cases(key for _case, key in seen))
+    ended = list(due.select_for_update(of=("self",)).select_related("case").order_by("id"))
     for measure in ended:
         renewed = _renewal_in_force(measure)
         measure.status = MeasureStatus.COMPLETED if renewed else MeasureStatus.EXPIRED
@@ -959,7 +988,7 @@ def visits_due(today: dt.date | None = None):
 @transaction.atomic
 def record_sale_proceeds(actor, measure: Measure, *, amount) -> Measure:
     """Goods under live seizure were sold: the proceeds are recovered and the seizure is done."""
-    measure = _lock_measure(measure)
+    measure = _lock_measure(measure, may_promote=True)
     authorize(actor, measure.case)
     if measure.kind not in HOLDING_KINDS or measure.kind == MeasureKind.FREEZE:
         raise ValidationError({"measure": [_("只有查封、扣押或活查封的财产可以登记变价款")]})

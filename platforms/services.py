@@ -758,7 +758,9 @@ def deliver_many(notice_ids: list[int]) -> dict[int, str]:
     outcomes = dict.fromkeys(notice_ids, "skipped")
     sendable, checked, sink = [], {}, []
     with transaction.atomic():
-        for notice in _claim(notice_ids):
+        # in the order of their cases: a cancellation's event updates its case's row, and two
+        # workers cancelling notices of the same cases must take those rows in one order
+        for notice in sorted(_claim(notice_ids), key=lambda n: (n.case_id, n.pk)):
             reason = _still_allowed(notice, checked)
             if not reason:
                 sendable.append(notice)
