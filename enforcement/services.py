@@ -545,6 +545,7 @@ def refresh_respondent_load(identities: Iterable[str]) -> None:
     identities = sorted({i for i in identities if i})
     if not identities:
         return
+    lock_trigger_thresholds(exclusive=False)  # the marks below read them
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for identity in identities:
@@ -558,6 +559,17 @@ def refresh_respondent_load(identities: Iterable[str]) -> None:
     from transfers.services import mark_same_respondent  # the trigger's thresholds are transfers'
 
     mark_same_respondent(identities=identities)
+
+
+def lock_trigger_thresholds(*, exclusive: bool) -> None:
+    """The transaction-scoped advisory lock between a change of a high court's trigger thresholds
+    (exclusive) and the refreshes of respondent loads (shared), taken before either reads the
+    thresholds or the loads: without it, a refresh could mark with the thresholds a concurrent
+    change replaces, and the change mark with a load a concurrent refresh replaces."""
+    if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(hashtext('transfer_trigger_thresholds'))")
 
 
 def rebuild_respondent_load() -> int:

@@ -64,6 +64,7 @@ from enforcement.services import (
     add_event,
     assigned_judges,
     documents_errors,
+    lock_trigger_thresholds,
     next_case_sequence,
     open_case,
     party_identity,
@@ -320,6 +321,7 @@ def update_trigger_config(actor, high_court: Court, **values) -> TriggerConfig:
     unknown = set(values) - set(TRIGGER_FIELDS)
     if unknown:
         raise ValidationError({field: [_("该字段不可修改或不存在")] for field in sorted(unknown)})
+    lock_trigger_thresholds(exclusive=True)  # no load refresh marks meanwhile
     current = trigger_values(high_court)
     errors: dict[str, list[str]] = {}
     for name, value in values.items():

@@ -6,12 +6,18 @@ every filing, closing and 执恢 exactly, also when two courts file against one 
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection, transaction
 
 from enforcement import services
-from enforcement.models import CaseStatus, ClosingMethod, CourtLevel, RespondentLoad, Role
+from enforcement.models import CaseParty, CaseStatus, ClosingMethod, CourtLevel, RespondentLoad, Role
 from tests.concurrency import run_at_once
 from tests.factories import CourtFactory, PartyFactory, UserFactory
+from transfers.services import update_trigger_config
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +104,54 @@ def test_courts_filing_against_one_debtor_at_once_are_all_counted(courts):
     assert not failures, failures
     assert load() == {person.id_number: (6, 6)}
     assert recounted() == {person.id_number: (6, 6)}
+
+
+def _waiting_for_an_advisory_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_refresh_waits_for_a_change_of_thresholds(courts):
+    """A high court changing its same-respondent thresholds and a filing against one of its
+    respondents at the same time: the filing's marks wait for the change (shared and exclusive
+    advisory locks), so they are made with the new thresholds and equal a recount."""
+    supervisor = UserFactory(court=courts.high, roles=[Role.SUPERVISOR])
+    judge, other = (UserFactory(court=c, roles=[Role.JUDGE]) for c in (courts.yuhu, courts.yuetang))
+    person = PartyFactory()
+    file_case(judge, [person])
+    changed, release = threading.Event(), threading.Event()
+
+    def change_thresholds():
+        try:
+            with transaction.atomic():
+                update_trigger_config(supervisor, courts.high, same_respondent_min_cases=2)
+                changed.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def file_second():
+        try:
+            return file_case(other, [person])
+        finally:
+            connection.close()
+
+    changer = threading.Thread(target=change_thresholds)
+    changer.start()
+    assert changed.wait(30)
+    with ThreadPoolExecutor(1) as pool:
+        filing = pool.submit(file_second)
+        deadline = time.monotonic() + 10
+        while not _waiting_for_an_advisory_lock() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_for_an_advisory_lock() and not filing.done()  # the filing waits
+        release.set()
+        changer.join(30)
+        filing.result(30)
+    # 2 open cases in 2 courts reach the new threshold of 2: both respondent rows are marked
+    marked = set(CaseParty.objects.filter(over_trigger=True).values_list("pk", flat=True))
+    assert len(marked) == 2
+    services.rebuild_respondent_load()
+    assert set(CaseParty.objects.filter(over_trigger=True).values_list("pk", flat=True)) == marked
