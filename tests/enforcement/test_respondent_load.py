@@ -140,16 +140,20 @@ def test_a_load_refresh_waits_for_a_change_of_thresholds(courts):
 
     changer = threading.Thread(target=change_thresholds)
     changer.start()
-    assert changed.wait(30)
-    with ThreadPoolExecutor(1) as pool:
-        filing = pool.submit(file_second)
-        deadline = time.monotonic() + 10
-        while not _waiting_for_an_advisory_lock() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _waiting_for_an_advisory_lock() and not filing.done()  # the filing waits
-        release.set()
+    try:
+        assert changed.wait(30)
+        with ThreadPoolExecutor(1) as pool:
+            filing = pool.submit(file_second)
+            deadline = time.monotonic() + 10
+            while not _waiting_for_an_advisory_lock() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            waited = _waiting_for_an_advisory_lock() and not filing.done()
+            release.set()
+            filing.result(30)
+        assert waited  # the filing waited for the change
+    finally:
+        release.set()  # both threads end before the test database is flushed
         changer.join(30)
-        filing.result(30)
     # 2 open cases in 2 courts reach the new threshold of 2: both respondent rows are marked
     marked = set(CaseParty.objects.filter(over_trigger=True).values_list("pk", flat=True))
     assert len(marked) == 2
