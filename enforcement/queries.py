@@ -165,6 +165,7 @@ def union_of_firsts(model, firsts: list[QuerySet]) -> QuerySet:
 
 # （2025）苏1002执1234号: a whole case number as EnforcementCase.format_number writes it
 WHOLE_CASE_NUMBER = re.compile(r"（\d{4}）[^（）号]+\d+号")
+IDENTITY_NUMBER = re.compile(r"[0-9A-Z]{15,18}")  # 身份证号 (15 or 18 characters) or 统一社会信用代码 (18)
 
 
 def rows_and_total(queryset: QuerySet, offset: int, limit: int) -> tuple[list, int]:
@@ -193,8 +194,11 @@ def case_filters(*, q: str = "", status: str = "", court: str | int = "", type_c
         # with a subquery scanned every case and every party
         parties = Party.objects.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(uscc=q.upper()))
         by_party = CaseParty.objects.filter(party__in=parties.values("pk")).values("case_id").order_by()
-        # a whole case number is never part of another one: the unique index answers it exactly
-        number = Q(number=q) if WHOLE_CASE_NUMBER.fullmatch(q) else Q(number__icontains=q)
+        # a whole case number is never part of another one, and an identity number is never part
+        # of a case number (no run of more than a sequence's digits in one): the unique index
+        # answers both exactly, where the trigram index would scan its digit trigrams
+        exact = WHOLE_CASE_NUMBER.fullmatch(q) or IDENTITY_NUMBER.fullmatch(q.upper())
+        number = Q(number=q) if exact else Q(number__icontains=q)
         by_number = EnforcementCase.objects.filter(number).values("pk").order_by()
         queryset = queryset.filter(pk__in=by_number.union(by_party, all=True))
     if status:

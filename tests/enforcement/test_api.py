@@ -901,6 +901,16 @@ def test_case_list_filters(cast):
     assert ids("?q=91350100m000100y43") == {by_company.pk}
     assert ids("?q=11010519491231002x") == {by_person.pk}
     assert ids(f"?q={by_person.number}") == {by_person.pk}
+
+    def searches_numbers_by_trigram(query) -> bool:
+        with CaptureQueriesContext(connection) as captured:
+            ids(query)
+        return any('"number"::text) LIKE' in q["sql"] for q in captured)
+
+    # an identity number is never part of a case number: looked up exactly, not by trigram
+    assert not searches_numbers_by_trigram("?q=91350100m000100y43")
+    assert not searches_numbers_by_trigram("?q=11010519491231002x")
+    assert searches_numbers_by_trigram("?q=100Y43") and searches_numbers_by_trigram("?q=执1")
     assert ids(f"?q=执{cast.case.sequence}号") == {cast.case.pk}
     assert ids("?status=closed") == {closed.pk}
     assert ids("?status=filed&q=钱七") == {by_person.pk}
