@@ -360,6 +360,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.expire_file_access",
         "schedule": env_int("FILE_ACCESS_EXPIRE_INTERVAL_S", 60),
     },
+    # the same-respondent marks follow a deployment's change of the default thresholds (a no-op
+    # otherwise; the web container also runs it at start-up)
+    "transfers-follow-trigger-defaults": {"task": "transfers.tasks.follow_trigger_defaults", "schedule": 3600},
 }
 
 # --- Domain configuration (configurable rules, see DOMAIN.md) ------------------------------

@@ -84,6 +84,19 @@ class TriggerConfig(models.Model):
         return str(self.high_court)
 
 
+class SameRespondentMarking(models.Model):
+    """The default same-respondent thresholds (settings) that the respondents' marks
+    (``CaseParty.over_trigger``) of the courts without their own thresholds were last made with:
+    one row. ``services.follow_trigger_defaults`` marks again when the settings have changed."""
+
+    min_cases = models.PositiveSmallIntegerField()
+    min_courts = models.PositiveSmallIntegerField()
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.min_cases} / {self.min_courts}"
+
+
 # --------------------------------------------------------------------------------------------
 # transfers
 # --------------------------------------------------------------------------------------------

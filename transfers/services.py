@@ -93,6 +93,7 @@ from .models import (
     NotificationKind,
     ProgressReport,
     ReminderKind,
+    SameRespondentMarking,
     State,
     Transfer,
     TransferCase,
@@ -347,7 +348,7 @@ def _same_respondent_scopes() -> list[tuple[tuple[int, int], Q]]:
     def pair(values: dict) -> tuple[int, int]:
         return values["same_respondent_min_cases"], values["same_respondent_min_courts"]
 
-    default = pair(trigger_values(None))
+    default = _default_pair()
     own: dict[tuple[int, int], Q] = {}
     for config in TriggerConfig.objects.select_related("high_court"):
         values = pair(trigger_values(config.high_court, config))
@@ -379,6 +380,27 @@ def mark_same_respondent(*, identities: Iterable[str] | None = None, high_court:
         rows = rows.filter(case__court__path__startswith=high_court.path)
     for wrong, value in same_respondent_mismatches(rows):
         wrong.update(over_trigger=value)
+    if identities is None and high_court is None:
+        cases, courts = _default_pair()
+        SameRespondentMarking.objects.update_or_create(pk=1, defaults={"min_cases": cases, "min_courts": courts})
+
+
+def _default_pair() -> tuple[int, int]:
+    values = trigger_values(None)
+    return values["same_respondent_min_cases"], values["same_respondent_min_courts"]
+
+
+@transaction.atomic
+def follow_trigger_defaults() -> bool:
+    """Mark the respondents again when the default same-respondent thresholds of the settings are
+    not those the marks were made with (a deployment changed them); returns whether it did. Run at
+    start-up and hourly by beat; a no-op otherwise."""
+    lock_trigger_thresholds(exclusive=True)
+    marking = SameRespondentMarking.objects.filter(pk=1).first()
+    if marking is not None and (marking.min_cases, marking.min_courts) == _default_pair():
+        return False
+    mark_same_respondent()
+    return True
 
 
 def same_respondent_mismatches(rows: QuerySet) -> list[tuple[QuerySet, bool]]:

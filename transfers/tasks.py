@@ -18,3 +18,8 @@ def remind_transfer_deadlines() -> int:
 @shared_task(name="transfers.tasks.expire_file_access")
 def expire_file_access() -> int:
     return services.expire_file_access()
+
+
+@shared_task(name="transfers.tasks.follow_trigger_defaults")
+def follow_trigger_defaults() -> bool:
+    return services.follow_trigger_defaults()

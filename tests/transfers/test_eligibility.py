@@ -24,7 +24,7 @@ from tests.clues.factories import PlatformFactory, add_clue, add_measure
 from tests.factories import EnforcementCaseFactory, PartyFactory
 from tests.transfers.conftest import client_for
 from transfers import queries, services
-from transfers.models import Art237ExcludedPeriod, TriggerConfig
+from transfers.models import Art237ExcludedPeriod, SameRespondentMarking, TriggerConfig
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +175,29 @@ def test_respondent_marks_follow_loads_and_each_high_courts_thresholds(people):
     services.update_trigger_config(people.other_supervisor, people.courts.fj, same_respondent_min_cases=2)
     assert _marked() == rows(first, second, third, fujian) == _marked_after_rebuild()
     assert _eligible_ids(people.spc_supervisor, reason="same_respondent") == {first.pk, fujian.pk}
+
+
+def test_marks_follow_a_change_of_the_default_thresholds(people, settings):
+    """A deployment lowers the default threshold: the marks made with the old one are stale until
+    ``follow_trigger_defaults`` (start-up, hourly beat) marks again; then it does nothing."""
+    person = PartyFactory()
+    cases = [
+        EnforcementCaseFactory(court=court, parties__respondents=[PartyFactory(id_number=person.id_number)])
+        for court in (people.courts.yuhu, people.courts.yuetang, people.courts.jiaocheng)
+    ]
+    services.follow_trigger_defaults()  # (a flush by an earlier transactional test drops its row)
+    assert _marked() == set() and not services.follow_trigger_defaults()  # 3 open cases, under 10
+    settings.TRANSFER_TRIGGER_SAME_RESPONDENT_CASES = 3
+    assert _eligible_ids(people.spc_supervisor, reason="same_respondent") == set()  # stale marks
+    assert services.follow_trigger_defaults()
+    assert _eligible_ids(people.spc_supervisor, reason="same_respondent") == {c.pk for c in cases}
+    assert len(_marked()) == 3 == len(_marked_after_rebuild())
+    assert not services.follow_trigger_defaults()
+    marking = SameRespondentMarking.objects.get()
+    assert (marking.min_cases, marking.min_courts) == (3, 2)
+    assert settings.CELERY_BEAT_SCHEDULE["transfers-follow-trigger-defaults"]["task"] == (
+        "transfers.tasks.follow_trigger_defaults"
+    )
 
 
 def test_triggers_are_configured_per_high_court_by_its_supervisors(people):
