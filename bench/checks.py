@@ -135,10 +135,8 @@ def derived_marks() -> list[str]:
     """The same-respondent marks and each case's last activity and undisposed property, kept by the
     services, equal what the rows give (``rebuild_derived`` after the load; the eligible list reads
     them)."""
-    from django.db.models import Max, OuterRef, Subquery
-
-    from enforcement.models import CaseEvent, CaseParty, EnforcementCase
-    from enforcement.services import undisposed_since_expression
+    from enforcement.models import CaseParty, EnforcementCase
+    from enforcement.services import last_activity_expression, undisposed_since_expression
     from transfers.services import same_respondent_mismatches
 
     problems = [
@@ -148,9 +146,8 @@ def derived_marks() -> list[str]:
     ]
     if not CaseParty.objects.filter(over_trigger=True).exists():
         problems.append("same-respondent mark: no respondent reaches the trigger")
-    last = CaseEvent.objects.filter(case=OuterRef("pk")).values("case").annotate(m=Max("at")).values("m")
     for field, counted, what in (
-        ("last_activity_at", Subquery(last), "their latest event"),
+        ("last_activity_at", last_activity_expression(), "their latest event"),
         ("undisposed_since", undisposed_since_expression(), "their clues and measures"),
     ):
         stale = EnforcementCase.objects.annotate(counted=counted).filter(_differs(field, "counted")).count()

@@ -29,7 +29,14 @@ from enforcement import audit
 from enforcement.models import CaseDocument, CaseParty, CasePartyRole, EnforcementCase, Party
 from enforcement.periods import Period, period_end
 from enforcement.permissions import Action, require
-from enforcement.services import add_event, parse_money, record_recovery, refresh_art237_clock, refresh_undisposed
+from enforcement.services import (
+    add_event,
+    lock_cases,
+    parse_money,
+    record_recovery,
+    refresh_art237_clock,
+    refresh_undisposed,
+)
 from platforms.models import Platform
 
 from .models import (
@@ -719,18 +726,6 @@ def _renewal_in_force(measure: Measure) -> bool:
     return Measure.objects.filter(renewed_from=measure, status=MeasureStatus.ACTIVE).exists()
 
 
-def _lock_cases(case_ids) -> None:
-    """Lock cases (FOR UPDATE) in the order of their ids. A service writes the row of its measure's
-    case and, when it puts a waiting measure into force, the row of that measure's case: two such
-    services must take the two rows in one order."""
-    list(
-        EnforcementCase.objects.select_for_update(of=("self",))
-        .filter(pk__in=set(case_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def _first_waiting_cases(asset_keys) -> set[int]:
     """The cases of the first waiting measure on each of ``asset_keys``: those a release or an expiry
     may put into force (read without a lock, to order the case locks; ``_promote_next`` decides)."""
@@ -746,9 +741,10 @@ def _first_waiting_cases(asset_keys) -> set[int]:
 
 def _lock_measure(measure: Measure, *, may_promote: bool = False) -> Measure:
     """Lock the measure's case (and, when the change may put a waiting measure on the asset into
-    force, that measure's case, in the order of their ids), then the measure."""
+    force, that measure's case, in the order of their ids: both rows are written), then the
+    measure."""
     promoted = _first_waiting_cases([measure.asset_key]) if may_promote else set()
-    _lock_cases({measure.case_id, *promoted})
+    lock_cases({measure.case_id, *promoted})
     return Measure.objects.select_for_update(of=("self",)).select_related("case__court", "clue").get(pk=measure.pk)
 
 
@@ -887,7 +883,7 @@ def expire_measures(today: dt.date | None = None) -> int:
     # the cases whose rows the expiry writes (the measures' and those a promotion may reach) first,
     # in the order of their ids, then the measures
     seen = list(due.values_list("case_id", "asset_key"))
-    _lock_cases({case_id for case_id, _key in seen} | _first_waiting_cases(key for _case, key in seen))
+    lock_cases({case_id for case_id, _key in seen} | _first_waiting_cases(key for _case, key in seen))
     ended = list(due.select_for_update(of=("self",)).select_related("case").order_by("id"))
     for measure in ended:
         renewed = _renewal_in_force(measure)

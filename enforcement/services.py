@@ -108,11 +108,15 @@ def add_event(case: EnforcementCase, actor, kind: str, message: str, **data) -> 
     return event
 
 
+def last_activity_expression():
+    """Per case (``OuterRef("pk")``): the time of its latest event, null when it has none."""
+    return Subquery(CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1])
+
+
 def rebuild_case_activity() -> int:
     """Set every case's last activity again from its timeline (after a bulk load); returns the
     number of cases."""
-    last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
-    return EnforcementCase.objects.update(last_activity_at=Subquery(last_event))
+    return EnforcementCase.objects.update(last_activity_at=last_activity_expression())
 
 
 # --------------------------------------------------------------------------------------------
@@ -494,6 +498,18 @@ CLOSE_FROM_FILED = {ClosingMethod.REJECTED, ClosingMethod.NOT_ENFORCED, ClosingM
 SYSTEM_ONLY_CLOSINGS = {ClosingMethod.WITHDRAWN_BY_TRANSFER}
 
 
+def lock_cases(case_ids) -> None:
+    """Lock cases (FOR UPDATE) in the order of their ids (``case_ids``: ids or a subquery of them).
+    A transaction that writes the rows of several cases takes them all first, in this one order, so
+    two such transactions never each hold one and wait for the other."""
+    list(
+        EnforcementCase.objects.select_for_update(of=("self",))
+        .filter(pk__in=case_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _lock(case: EnforcementCase) -> EnforcementCase:
     return EnforcementCase.objects.select_for_update().select_related("court").get(pk=case.pk)
 
@@ -579,6 +595,7 @@ def rebuild_respondent_load() -> int:
 
     sql, params = open_cases_per_identity().query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
+        lock_trigger_thresholds(exclusive=True)
         RespondentLoad.objects.all().delete()
         cursor.execute(f"INSERT INTO {RespondentLoad._meta.db_table} (identity, open_cases, open_courts) {sql}", params)
         rows = cursor.rowcount

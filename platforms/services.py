@@ -25,7 +25,7 @@ from clues.services import guard_freeze
 from enforcement import audit, bulk
 from enforcement.models import CaseParty, CasePartyRole, Court, EnforcementCase
 from enforcement.permissions import Action, can, require
-from enforcement.services import add_event, parse_money, require_system_admin
+from enforcement.services import add_event, lock_cases, parse_money, require_system_admin
 
 from . import crypto, signing, transport
 from .models import (
@@ -478,12 +478,7 @@ def _lock_cases_of(notices: QuerySet) -> None:
     themselves. Every path that locks notices and their cases (approval, cancellation, replay, a
     platform's callback, the worker's recording) takes the cases first: a callback locking its
     notice first while a worker holding the case waited for that notice deadlocked (make chaos)."""
-    list(
-        EnforcementCase.objects.select_for_update()
-        .filter(pk__in=notices.values("case_id"))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    lock_cases(notices.values("case_id"))
 
 
 def _lock_notice(notice) -> Notice:

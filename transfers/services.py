@@ -345,13 +345,10 @@ def _same_respondent_scopes() -> list[tuple[tuple[int, int], Q]]:
     """``((min open cases, min courts), the case parties they apply to)`` for each pair of
     same-respondent thresholds in force: the high courts' own, and the defaults for the rest."""
 
-    def pair(values: dict) -> tuple[int, int]:
-        return values["same_respondent_min_cases"], values["same_respondent_min_courts"]
-
-    default = _default_pair()
+    default = _same_respondent_pair(trigger_values(None))
     own: dict[tuple[int, int], Q] = {}
     for config in TriggerConfig.objects.select_related("high_court"):
-        values = pair(trigger_values(config.high_court, config))
+        values = _same_respondent_pair(trigger_values(config.high_court, config))
         if values != default:
             own[values] = own.get(values, Q()) | Q(case__court__path__startswith=config.high_court.path)
     configured = Q()
@@ -370,7 +367,7 @@ def mark_same_respondent(*, identities: Iterable[str] | None = None, high_court:
     advisory locks: the rows it writes belong to those identities only, so two refreshes never
     wait for each other's rows.
     """
-    rows = CaseParty.objects.filter(role=CasePartyRole.RESPONDENT)
+    rows = CaseParty.objects.all()  # the respondents among them: same_respondent_mismatches
     if identities is not None:
         identities = sorted({i for i in identities if i})
         if not identities:
@@ -381,12 +378,11 @@ def mark_same_respondent(*, identities: Iterable[str] | None = None, high_court:
     for wrong, value in same_respondent_mismatches(rows):
         wrong.update(over_trigger=value)
     if identities is None and high_court is None:
-        cases, courts = _default_pair()
+        cases, courts = _same_respondent_pair(trigger_values(None))
         SameRespondentMarking.objects.update_or_create(pk=1, defaults={"min_cases": cases, "min_courts": courts})
 
 
-def _default_pair() -> tuple[int, int]:
-    values = trigger_values(None)
+def _same_respondent_pair(values: dict) -> tuple[int, int]:
     return values["same_respondent_min_cases"], values["same_respondent_min_courts"]
 
 
@@ -397,7 +393,7 @@ def follow_trigger_defaults() -> bool:
     start-up and hourly by beat; a no-op otherwise."""
     lock_trigger_thresholds(exclusive=True)
     marking = SameRespondentMarking.objects.filter(pk=1).first()
-    if marking is not None and (marking.min_cases, marking.min_courts) == _default_pair():
+    if marking is not None and (marking.min_cases, marking.min_courts) == _same_respondent_pair(trigger_values(None)):
         return False
     mark_same_respondent()
     return True
