@@ -19,6 +19,7 @@ the ratios reported are the medians of the rounds' ratios, every round listed un
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import statistics
@@ -41,9 +42,17 @@ STEADY_RATE = int(os.environ.get("BENCH_STEADY_RATE", "100"))
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SIX_PLATFORM_ROUNDS = int(os.environ.get("BENCH_SIX_ROUNDS", "40"))
-# Notices are spread over this many cases (as in a court: many judges, many cases at once), and
-# requested by this many producers at once (judges' requests; each producer has its own cases).
-CASES = int(os.environ.get("BENCH_CASES", "20"))
+# Notices are spread over this many cases, each handled by one of this many judges (as in a court:
+# many judges, many cases at once), and requested by this many producers at once, taking the cases
+# in turn (a case comes round again only after every other case). The query rate limits stay at their defaults (10 queries of a case per platform
+# and 300 notices of a judge per hour): enough cases and judges that the run stays within them, as a
+# court's day does. Raised limits (the benchmark's setting before the eighth session) let each
+# request's rate check count every notice the one benchmark user had sent within the hour, thousands
+# of rows, a cost that the limits bound in a deployment. Each case is queried once before anything is
+# measured (``find_property``): the measured queries find the accounts already known, as repeated
+# queries of a case do.
+CASES = int(os.environ.get("BENCH_CASES", "120"))
+JUDGES = int(os.environ.get("BENCH_JUDGES", "40"))
 PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", "2"))
 CODES = ["taobao", "alipay", "jd", "pinduoduo", "douyin", "tenpay"]
 USCC = "91430300MA4L0XXQ1U"
@@ -52,8 +61,6 @@ os.environ["DATABASE_URL"] = BENCH_DB
 os.environ["CELERY_BROKER_URL"] = BENCH_REDIS
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ["QUERY_RATE_PER_CASE_HOUR"] = "1000000"
-os.environ["QUERY_RATE_PER_USER_HOUR"] = "1000000"
 # Persistent database connections, as docker-compose.yml deploys the workers (a new PostgreSQL
 # backend per task otherwise).
 os.environ.setdefault("DB_CONN_MAX_AGE", "60")
@@ -161,6 +168,9 @@ def start_workers(tmp: Path):
 
 
 def setup_world(port: int, config: dict):
+    """The court, its bureau head, ``JUDGES`` judges, ``CASES`` cases on one respondent (each
+    handled by one judge) and the six connectors. Returns ``(head, slots, respondent)``: ``slots``
+    are ``(judge, case)``, the benchmark's requests taken in turn."""
     from enforcement.models import CourtLevel, Role, User
     from enforcement.services import create_court, create_party, create_user, open_case
     from platforms import services as platform_services
@@ -180,20 +190,32 @@ def setup_world(port: int, config: dict):
         court=yuhu,
         roles=[Role.BUREAU_HEAD, Role.JUDGE],
     )
+    judges = [
+        create_user(
+            admin,
+            username=f"bench-judge-{j}",
+            password="bench-pass-000000",
+            display_name=f"法官{j}",
+            court=yuhu,
+            roles=[Role.JUDGE],
+        )
+        for j in range(JUDGES)
+    ]
     respondent = create_party(head, kind="entity", name="bench respondent", uscc=USCC)
     applicant = create_party(head, kind="person", name="申请人", id_number="11010519491231002X")
-    cases = [
-        open_case(
+    slots = []
+    for i in range(CASES):
+        judge = judges[i % len(judges)]
+        case = open_case(
             head,
             applicants=[applicant.pk],
             respondents=[respondent.pk],
             basis_document_number="（2025）湘0302民初1号",
             basis_issuing_court="雨湖法院",
             amount_due="100000000000.00",
-            assigned_judges=[head.pk],
+            assigned_judges=[judge.pk],
         )
-        for _ in range(CASES)
-    ]
+        slots.append((judge, case))
     for code in CODES:
         platform = Platform.objects.create(code=code, name=code, kind="ecommerce")
         platform_services.save_connector(
@@ -205,7 +227,7 @@ def setup_world(port: int, config: dict):
             capabilities=["query", "freeze"],
             timeout_s=10,
         )
-    return head, cases, respondent
+    return head, slots, respondent
 
 
 def raw_throughput(port: int, config: dict, count: int) -> dict:
@@ -262,26 +284,40 @@ def latencies_ms(ids: list[int]) -> list[float]:
     return [(done - created).total_seconds() * 1000 for created, done in rows if done]
 
 
-def end_to_end(head, cases, respondent, count: int, producers: int = PRODUCERS) -> dict:
-    """``count`` query notices (one request = one notice per platform) requested by ``producers``
-    threads, each on its own cases; from the first request until every notice is answered."""
+def find_property(slots, respondent) -> None:
+    """One query of every case by its judge, answered before anything is measured (this also warms
+    the workers' connections and imports)."""
+    from platforms import services
+
+    ids = []
+    for judge, case in slots:
+        ids += [
+            n.pk for n in services.request_notices(judge, case, kind="query", platforms="all", respondent=respondent.pk)
+        ]
+    wait_done(ids)
+
+
+def end_to_end(turns, respondent, count: int, producers: int = PRODUCERS) -> dict:
+    """``count`` query notices (one request = one notice per platform, by the case's judge)
+    requested by ``producers`` threads taking ``turns`` (``(judge, case)``) in turn; from the first
+    request until every notice is answered."""
     from django.db import connection
 
     from platforms import services
 
     requests_total = count // len(CODES)
-    producers = max(1, min(producers, len(cases), requests_total))
+    producers = max(1, min(producers, requests_total))
+    shares = [len(range(p, requests_total, producers)) for p in range(producers)]
 
-    def produce(p: int) -> list[int]:
-        mine = cases[p::producers]
+    def produce(share: int) -> list[int]:
         ids: list[int] = []
         try:
-            for i in range(p, requests_total, producers):
-                case = mine[(i // producers) % len(mine)]
+            for _ in range(share):
+                judge, case = next(turns)
                 ids += [
                     n.pk
                     for n in services.request_notices(
-                        head, case, kind="query", platforms="all", respondent=respondent.pk
+                        judge, case, kind="query", platforms="all", respondent=respondent.pk
                     )
                 ]
         finally:
@@ -290,7 +326,7 @@ def end_to_end(head, cases, respondent, count: int, producers: int = PRODUCERS) 
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=producers) as pool:
-        ids = [pk for part in pool.map(produce, range(producers)) for pk in part]
+        ids = [pk for part in pool.map(produce, shares) for pk in part]
     wait_done(ids)
     elapsed = time.perf_counter() - started
     return {
@@ -301,7 +337,7 @@ def end_to_end(head, cases, respondent, count: int, producers: int = PRODUCERS) 
     }
 
 
-def committed_backlog(head, cases, respondent, count: int) -> dict:
+def committed_backlog(turns, respondent, count: int) -> dict:
     """The delivery side alone: ``count`` query notices requested and committed while the workers
     consume nothing (``cancel_consumer``), then timed from the moment they consume again until every
     notice is answered, so the producers' CPU is not in the window."""
@@ -314,10 +350,9 @@ def committed_backlog(head, cases, respondent, count: int) -> dict:
     control = {"reply": True, "destination": [WORKER_NODE], "limit": 1}
     celery_app.control.cancel_consumer(queue, **control)
     ids: list[int] = []
-    for i in range(count // len(CODES)):
-        notices = services.request_notices(
-            head, cases[i % len(cases)], kind="query", platforms="all", respondent=respondent.pk
-        )
+    for _ in range(count // len(CODES)):
+        judge, case = next(turns)
+        notices = services.request_notices(judge, case, kind="query", platforms="all", respondent=respondent.pk)
         ids += [n.pk for n in notices]
     started = time.perf_counter()
     celery_app.control.add_consumer(queue, **control)
@@ -326,7 +361,7 @@ def committed_backlog(head, cases, respondent, count: int) -> dict:
     return {"notices": len(ids), "seconds": round(elapsed, 3), "per_second": round(len(ids) / elapsed, 1)}
 
 
-def steady(head, cases, respondent) -> dict:
+def steady(turns, respondent) -> dict:
     from platforms import services
 
     ids: list[int] = []
@@ -337,9 +372,9 @@ def steady(head, cases, respondent) -> dict:
         target = started + n * interval
         if (delay := target - time.perf_counter()) > 0:
             time.sleep(delay)
-        case = cases[n % len(cases)]
+        judge, case = next(turns)
         ids += [
-            x.pk for x in services.request_notices(head, case, kind="query", platforms="all", respondent=respondent.pk)
+            x.pk for x in services.request_notices(judge, case, kind="query", platforms="all", respondent=respondent.pk)
         ]
         n += 1
     achieved = len(ids) / (time.perf_counter() - started)
@@ -354,15 +389,18 @@ def steady(head, cases, respondent) -> dict:
     }
 
 
-def six_platform_freeze(head, cases, respondent) -> dict:
+def six_platform_freeze(head, turns, respondent) -> dict:
+    """One freeze to every platform, by the bureau head (no approval to wait for), ``SIX_PLATFORM_ROUNDS``
+    times on the cases in turn: from the first commit until the last of the six is answered."""
     from platforms import services
     from platforms.models import Notice
 
     spans = []
     for i in range(SIX_PLATFORM_ROUNDS):
+        _judge, case = next(turns)
         notices = services.request_notices(
             head,
-            cases[i % len(cases)],
+            case,
             kind="freeze",
             platforms="all",
             respondent=respondent.pk,
@@ -389,25 +427,28 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.test import override_settings
+
     from config.celery import app as celery_app
 
     celery_app.control.purge()
     mock, port, config = start_mock(tmp)
     workers = start_workers(tmp)
     try:
-        head, cases, respondent = setup_world(port, config)
+        head, slots, respondent = setup_world(port, config)
+        turns = itertools.cycle(slots[1:])  # the first case is the all-on-one-case scenario's
         for _ in range(100):
             if celery_app.control.ping(timeout=0.5):
                 break
-        end_to_end(head, cases, respondent, 60)  # warm-up: connections, imports
+        find_property(slots, respondent)
         # each round measures the raw client, then the pipeline right after it: a ratio compares
         # runs seconds apart, and the median of the rounds' ratios is the figure (a host whose
         # speed drifts moves a single pair by ±15 %)
         rounds = []
         for _ in range(ROUNDS):
             raw = raw_throughput(port, config, END_TO_END_NOTICES)
-            e2e = end_to_end(head, cases, respondent, END_TO_END_NOTICES)
-            backlog = committed_backlog(head, cases, respondent, END_TO_END_NOTICES)
+            e2e = end_to_end(turns, respondent, END_TO_END_NOTICES)
+            backlog = committed_backlog(turns, respondent, END_TO_END_NOTICES)
             rounds.append(
                 {
                     "raw_per_second": raw["per_second"],
@@ -417,9 +458,13 @@ def main() -> int:
                     "committed_backlog_vs_raw": round(backlog["per_second"] / raw["per_second"], 3),
                 }
             )
-        e2e_one_case = end_to_end(head, cases[:1], respondent, END_TO_END_NOTICES // 2, producers=1)
-        steady_result = steady(head, cases, respondent)
-        six = six_platform_freeze(head, cases, respondent)
+        # all on one case (which the other scenarios leave alone), by the bureau head: more queries
+        # than the hourly limits allow
+        with override_settings(QUERY_RATE_PER_CASE_HOUR=10**6, QUERY_RATE_PER_USER_HOUR=10**6):
+            one_case = itertools.repeat((head, slots[0][1]))
+            e2e_one_case = end_to_end(one_case, respondent, END_TO_END_NOTICES // 2, producers=1)
+        steady_result = steady(turns, respondent)
+        six = six_platform_freeze(head, turns, respondent)
     finally:
         workers.terminate()
         mock.terminate()
@@ -431,6 +476,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "worker_processes": WORKER_PROCESSES,
             "cases": CASES,
+            "judges": JUDGES,
             "producers": PRODUCERS,
             "db_conn_max_age": os.environ["DB_CONN_MAX_AGE"],
             "load_average_before": LOAD_BEFORE,
