@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -711,10 +711,11 @@ def _claim(notice_ids: list[int]) -> list[Notice]:
         .filter(pk__in=won)
         .order_by("pk")
     )
-    # one instance per requester, so that the policy reads each requester's roles once per claim
+    # one instance per requester, whose roles the policy reads: all requesters' roles in one query
     requesters: dict[int, object] = {}
     for notice in notices:
         notice.requested_by = requesters.setdefault(notice.requested_by_id, notice.requested_by)
+    prefetch_related_objects(list(requesters.values()), "roles")
     return notices
 
 
