@@ -61,3 +61,27 @@ def test_model_wide_permission_grants_nothing(cast):
     cast.colleague.user_permissions.add(*Permission.objects.filter(codename__in=["handle_case", "view_case_file"]))
     assert not can(cast.colleague, Action.HANDLE, cast.case)
     assert not cases_for(cast.colleague, Action.VIEW).exists()
+
+
+@pytest.mark.django_db
+def test_a_grant_to_a_group_reaches_its_members_on_that_case_only(cast):
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from tests.factories import EnforcementCaseFactory
+
+    other = EnforcementCaseFactory(court=cast.case.court)
+    assign_perm("view_case_file", Group.objects.create(name="另一团队"), other)
+    team = Group.objects.create(name="执行团队")
+    assign_perm("view_case_file", team, cast.case)
+    assert not can(cast.colleague, Action.VIEW_FILE, cast.case)
+    cast.colleague.groups.add(team)
+    assert can(cast.colleague, Action.VIEW_FILE, cast.case)
+    assert can(cast.colleague, Action.VIEW, cast.case)
+    assert not can(cast.colleague, Action.HANDLE, cast.case)  # the group holds the file, not handling
+    assert set(cases_for(cast.colleague, Action.VIEW_FILE)) == {cast.case}
+    assert not can(cast.colleague, Action.VIEW_FILE, other)
+    assign_perm("handle_case", cast.colleague, cast.case)  # a direct grant adds to the group's
+    assert can(cast.colleague, Action.HANDLE, cast.case)
+    cast.colleague.groups.remove(team)
+    assert can(cast.colleague, Action.VIEW_FILE, cast.case)  # handling includes the file
