@@ -402,10 +402,10 @@ def record_query_answers(
 def _parse_findings(respondent, platform, rows) -> tuple[list[tuple], ValidationError | None]:
     """The rows of one answer as ``(asset_key, account, asset_kind, balance, platform)``, up to the
     first invalid balance, and that balance's error."""
-    parsed = []
+    parsed, label = [], _("余额")
     for row in rows:
         try:
-            value = parse_money(row.get("balance", "0"), "balance", _("余额"), allow_zero=True)
+            value = parse_money(row.get("balance", "0"), "balance", label, allow_zero=True)
         except ValidationError as exc:
             return parsed, exc
         account = str(row.get("account", ""))
@@ -414,18 +414,16 @@ def _parse_findings(respondent, platform, rows) -> tuple[list[tuple], Validation
     return parsed, None
 
 
-def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[PropertyClue]:
+def _record_parsed_findings(case, respondent, parsed, audit_entries) -> None:
     keys = list(dict.fromkeys(key for key, *_rest in parsed))
-    existing = {
-        clue.asset_key: clue
-        for clue in PropertyClue.objects.select_for_update().filter(case=case, asset_key__in=keys).order_by("pk")
-    }
+    # what a repeated answer needs of the clues it names: their balances (the rest stays unread)
+    known = PropertyClue.objects.select_for_update().filter(case=case, asset_key__in=keys).order_by("pk")
+    existing = {clue.asset_key: clue for clue in known.only("id", "asset_key", "estimated_value")}
     today, now = timezone.localdate(), timezone.now()
     verify_by = verify_by_for(today, False)
     entries: list[tuple[str, PropertyClue, dict]] = []
     new: dict[str, PropertyClue] = {}
     updated: dict[str, PropertyClue] = {}
-    result: list[PropertyClue] = []
     for key, account, asset_kind, value, platform in parsed:
         clue = existing.get(key) or new.get(key)
         if clue is not None:
@@ -451,7 +449,6 @@ def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[Pro
                 asset_key=key,
             )
             entries.append(("clue.found", clue, {"asset_key": key, "balance": str(value)}))
-        result.append(clue)
     if new:
         # a clue found and then reported again in the same answer is inserted with its last balance
         PropertyClue.objects.bulk_create(list(new.values()))
@@ -485,7 +482,6 @@ def _record_parsed_findings(case, respondent, parsed, audit_entries) -> list[Pro
             payloads=[payload for *_rest, payload in entries],
             actions=[action for action, *_rest in entries],
         )
-    return result
 
 
 def _lock_clue(clue: PropertyClue) -> PropertyClue:
