@@ -680,23 +680,32 @@ def _claim(notice_ids: list[int]) -> list[Notice]:
 
     On PostgreSQL the claim then takes along notices waiting for their first send, oldest first, up
     to ``NOTICE_CLAIM_BATCH`` in all: their own tasks, still in the queue, will find nothing left to
-    claim. The task's own notices are claimed as they always were, waiting for a row that another
-    transaction holds; the notices taken along are only those nobody holds (``SKIP LOCKED``), so
-    taking them never waits and cannot close a cycle of waits with another claim."""
+    claim. On PostgreSQL both statements take only rows that nobody holds (``SKIP LOCKED``): a claim
+    never waits, so it cannot close a cycle of waits with another claim. A notice of the task's own
+    that another transaction holds is that transaction's to send, cancel or hand over; if it rolls
+    back instead, the sweeper enqueues the notice again. SQLite has no row locks to skip."""
     now = timezone.now()
     ids = [int(pk) for pk in dict.fromkeys(notice_ids)]
     when = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Notice._meta.db_table)
+    skip_locked = connection.features.has_select_for_update_skip_locked  # not SQLite (make run)
+    own = (
+        f"id IN ({', '.join(['%s'] * len(ids))}) AND state = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+    )
+    if skip_locked:
+        # rows another transaction holds are skipped, not waited for: under a backlog that is
+        # almost always another worker's claim that took them along (it sends them), and a wait
+        # for its commit idled this worker for ~5 ms a task (docs/PERFORMANCE.md); a holder that
+        # rolls back leaves them queued for the sweeper
+        own = f"id IN (SELECT id FROM {table} WHERE {own} FOR UPDATE SKIP LOCKED)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
-            f" WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s"
-            " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING id",
+            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1 WHERE {own} RETURNING id",
             [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
         )
         won = [row[0] for row in cursor.fetchall()]
         room = settings.NOTICE_CLAIM_BATCH - len(ids)
-        if room > 0 and connection.features.has_select_for_update_skip_locked:  # not SQLite (make run)
+        if room > 0 and skip_locked:
             cursor.execute(
                 f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1 WHERE id IN"
                 f" (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"

@@ -601,6 +601,47 @@ def test_a_claim_takes_along_only_the_notices_nobody_holds(cast, case, company, 
     assert sorted(answered_once) == sorted(n.idempotency_key for n in (*own, held_one, free_one))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_does_not_wait_for_its_own_notice_that_another_transaction_holds(
+    cast, case, company, connectors, answered_once, settings
+):
+    """A task's own notice that another transaction holds (another worker's claim that took it
+    along, a cancellation) is skipped at once: the task goes on with the rest. The holder decides;
+    if it lets the notice go unchanged, the notice is still queued, for its next task or the sweeper."""
+    import threading
+
+    from django.db import connection, transaction
+
+    settings.NOTICE_CLAIM_BATCH = 0  # only the task's own notices
+    own = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    held_one, free_one = own
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            Notice.objects.select_for_update().get(pk=held_one.pk)
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        started = time.monotonic()
+        outcomes = services.deliver_many([n.pk for n in own])
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert outcomes == {held_one.pk: "skipped", free_one.pk: "completed"}
+    assert waited < 20  # the holder keeps its lock for 30 s: the claim did not wait for it
+    assert Notice.objects.get(pk=held_one.pk).state == NoticeState.QUEUED
+    assert answered_once == [free_one.idempotency_key]
+    assert services.deliver_many([held_one.pk]) == {held_one.pk: "completed"}
+    assert sorted(answered_once) == sorted(n.idempotency_key for n in own)
+
+
 def test_audit_chains_of_a_batch_are_written_in_the_order_of_their_cases(cast, company, connectors):
     """A claim that takes notices of several cases along writes their audit entries chain by chain
     in the order of the cases' ids, whatever the order of the notices, so that two workers never
