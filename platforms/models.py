@@ -117,7 +117,13 @@ class Notice(models.Model):
     sweeper re-enqueues any left behind.
     """
 
-    case = models.ForeignKey("enforcement.EnforcementCase", on_delete=models.PROTECT, related_name="notices")
+    # Every index is written again at each change of state (an indexed column: no HOT update), three
+    # or four times in a notice's life, so none is kept twice: a case's notices are found through
+    # (case, kind), states through (state, next_attempt_at), and the idempotency key is a constraint
+    # (a unique field would add a second, LIKE-pattern index on PostgreSQL).
+    case = models.ForeignKey(
+        "enforcement.EnforcementCase", on_delete=models.PROTECT, related_name="notices", db_index=False
+    )
     platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="notices")
     kind = models.CharField(_("通知类型"), max_length=16, choices=NoticeKind.choices)
     batch = models.UUIDField(db_index=True)
@@ -137,8 +143,8 @@ class Notice(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    state = models.CharField(_("状态"), max_length=20, choices=NoticeState.choices, db_index=True)
+    idempotency_key = models.CharField(max_length=64)
+    state = models.CharField(_("状态"), max_length=20, choices=NoticeState.choices)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
@@ -183,6 +189,7 @@ class Notice(models.Model):
                 fields=["id"], condition=Q(state="queued", next_attempt_at__isnull=True), name="notice_waiting_idx"
             ),
         ]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="notice_idempotency_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.platform_id} {self.idempotency_key}"
