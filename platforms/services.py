@@ -715,6 +715,12 @@ def _claim(notice_ids: list[int]) -> list[Notice]:
             won += [row[0] for row in cursor.fetchall()]
     if not won:
         return []
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # the seven tables below joined in the order written (from the claimed rows outwards, by
+        # primary keys) instead of the planner searching every order: its planning took 2.7 ms of
+        # PostgreSQL's CPU, more than the query itself; 1.0 ms so (until the end of the transaction)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL join_collapse_limit = 1")
     notices = list(
         Notice.objects.select_related("case__court", "platform__connector", "respondent", "requested_by")
         .filter(pk__in=won)
