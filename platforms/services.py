@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -734,6 +735,13 @@ def _claim(notice_ids: list[int]) -> list[Notice]:
     return notices
 
 
+@functools.lru_cache(maxsize=1024)
+def _callback_url(base_url: str, code: str) -> str:
+    """Where the platform ``code`` calls back: the same for every notice to it (reversed once; the
+    first reversal in each of a worker's send threads built the URL resolver's tables again)."""
+    return base_url.rstrip("/") + reverse("api-notice-callback", kwargs={"code": code})
+
+
 def _payload(notice: Notice) -> dict:
     body = {
         "notice_id": notice.idempotency_key,
@@ -743,8 +751,7 @@ def _payload(notice: Notice) -> dict:
         "case_number": notice.case.number,
         "court": notice.case.court.name,
         "document_number": notice.document_number,
-        "callback_url": settings.CALLBACK_BASE_URL.rstrip("/")
-        + reverse("api-notice-callback", kwargs={"code": notice.platform.code}),
+        "callback_url": _callback_url(settings.CALLBACK_BASE_URL, notice.platform.code),
     }
     if notice.account:
         body["account"] = notice.account
