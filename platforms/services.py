@@ -459,7 +459,7 @@ def _check_query_rate(actor, case, connectors) -> None:
         )
 
 
-def _enqueue_after_commit(notice_ids: list[int]) -> None:
+def _enqueue_after_commit(notice_ids: list[int], countdown: float | None = None) -> None:
     """After COMMIT, one task delivers the request's notices together (``deliver_many``)."""
     if not notice_ids:
         return
@@ -467,7 +467,10 @@ def _enqueue_after_commit(notice_ids: list[int]) -> None:
     def send():
         from .tasks import deliver_notices
 
-        deliver_notices.delay(list(notice_ids))
+        if countdown is None:
+            deliver_notices.delay(list(notice_ids))
+        else:
+            deliver_notices.apply_async((list(notice_ids),), countdown=countdown)
 
     # robust: the rows are committed (the outbox); if the broker is down the error is logged and the
     # sweeper enqueues them, instead of the caller seeing an error for a request that was stored
@@ -675,6 +678,10 @@ def retry_delay(attempt: int, retry_after: float | None = None, rand=random.rand
     return max(delay, retry_after or 0.0)
 
 
+# seconds before a claim tries again the handed-over notices it found held by another transaction
+HELD_RETRY_S = 2
+
+
 def _claim(notice_ids: list[int]) -> list[Notice]:
     """Compare-and-set queued → sending; a notice is won by one worker only, whatever the broker
     delivered twice. Returns the won notices, loaded for sending.
@@ -683,37 +690,53 @@ def _claim(notice_ids: list[int]) -> list[Notice]:
     to ``NOTICE_CLAIM_BATCH`` in all: their own tasks, still in the queue, will find nothing left to
     claim. On PostgreSQL both statements take only rows that nobody holds (``SKIP LOCKED``): a claim
     never waits, so it cannot close a cycle of waits with another claim. A notice of the task's own
-    that another transaction holds is that transaction's to send, cancel or hand over; if it rolls
-    back instead, the sweeper enqueues the notice again. SQLite has no row locks to skip."""
+    that another transaction holds is that transaction's to send, cancel or hand over; if the holder
+    lets it go unchanged, the sweeper enqueues a fresh notice again, and one already handed over gets
+    a task in ``HELD_RETRY_S``. SQLite has no row locks to skip."""
     now = timezone.now()
     ids = [int(pk) for pk in dict.fromkeys(notice_ids)]
     when = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Notice._meta.db_table)
     skip_locked = connection.features.has_select_for_update_skip_locked  # not SQLite (make run)
+    claim = f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1"
     own = (
         f"id IN ({', '.join(['%s'] * len(ids))}) AND state = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
     )
-    if skip_locked:
-        # rows another transaction holds are skipped, not waited for: under a backlog that is
-        # almost always another worker's claim that took them along (it sends them), and a wait
-        # for its commit idled this worker for ~5 ms a task (docs/PERFORMANCE.md); a holder that
-        # rolls back leaves them queued for the sweeper
-        own = f"id IN (SELECT id FROM {table} WHERE {own} FOR UPDATE SKIP LOCKED)"
+    params = [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when]
+    held: list[int] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1 WHERE {own} RETURNING id",
-            [NoticeState.SENDING, when, *ids, NoticeState.QUEUED, when],
-        )
-        won = [row[0] for row in cursor.fetchall()]
+        if skip_locked:
+            # Rows another transaction holds are skipped, not waited for: under a backlog that is
+            # almost always another worker's claim that took them along (it sends them), and a wait
+            # for its commit idled this worker for ~5 ms a task (docs/PERFORMANCE.md). A holder that
+            # lets a notice go unchanged (a rollback) leaves it queued: a fresh one the sweeper sends
+            # 5 s after queuing; one already handed over (by the sweeper, or a retry's delayed task:
+            # ``enqueued_at`` set) it would hand over again only after NOTICE_SENDING_TIMEOUT_S, so
+            # the statement also names those (``FALSE``) and they get a task of their own, shortly.
+            cursor.execute(
+                f"WITH won AS ({claim} WHERE id IN (SELECT id FROM {table} WHERE {own}"
+                " FOR NO KEY UPDATE SKIP LOCKED) RETURNING id)"
+                f" SELECT id, TRUE FROM won UNION ALL SELECT id, FALSE FROM {table}"
+                f" WHERE {own} AND enqueued_at IS NOT NULL AND id NOT IN (SELECT id FROM won)",
+                [*params, *ids, NoticeState.QUEUED, when],
+            )
+            rows = cursor.fetchall()
+            won = [pk for pk, claimed in rows if claimed]
+            held = [pk for pk, claimed in rows if not claimed]
+        else:
+            cursor.execute(f"{claim} WHERE {own} RETURNING id", params)
+            won = [row[0] for row in cursor.fetchall()]
         room = settings.NOTICE_CLAIM_BATCH - len(ids)
         if room > 0 and skip_locked:
             cursor.execute(
                 f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1 WHERE id IN"
                 f" (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"
-                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+                " ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id",
                 [NoticeState.SENDING, when, NoticeState.QUEUED, room],
             )
             won += [row[0] for row in cursor.fetchall()]
+    if held:
+        _enqueue_after_commit(held, countdown=HELD_RETRY_S)
     if not won:
         return []
     if connection.vendor == "postgresql" and connection.in_atomic_block:

@@ -39,3 +39,16 @@ def test_a_statement_is_prepared_once_per_session_and_again_on_a_new_connection(
         prepared.execute(cursor, "test_sum", sql, [10, 20])
         assert cursor.fetchone() == (30,)
     assert "test_sum" in _prepared_here()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_prepared_but_not_noted_is_used_as_it_is():
+    """An interruption between PREPARE and its noting leaves the statement on the server only: the
+    next use finds it there instead of preparing it again (which PostgreSQL refuses)."""
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "test_twice", "SELECT %s::int * 2", [21])
+        assert cursor.fetchone() == (42,)
+    prepared._prepared[connection.connection].discard("test_twice")
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "test_twice", "SELECT %s::int * 2", [5])
+        assert cursor.fetchone() == (10,)

@@ -642,6 +642,51 @@ def test_a_claim_does_not_wait_for_its_own_notice_that_another_transaction_holds
     assert sorted(answered_once) == sorted(n.idempotency_key for n in own)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_handed_over_notice_found_held_gets_a_task_of_its_own_shortly(
+    cast, case, company, connectors, answered_once, settings, monkeypatch
+):
+    """A notice the sweeper handed over (or a retry's delayed task) that another transaction holds is
+    skipped like any other, but the sweeper would hand it over again only after the sending timeout:
+    the claim gives it a task of its own, in HELD_RETRY_S, after its commit. A fresh notice found
+    held gets none: the sweeper sends it 5 s after queuing."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from platforms import tasks
+
+    settings.NOTICE_CLAIM_BATCH = 0
+    handed, fresh = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    later: list = []  # tasks enqueued from here on
+    monkeypatch.setattr(
+        tasks.deliver_notices, "apply_async", lambda args, countdown: later.append((args[0], countdown))
+    )
+    Notice.objects.filter(pk=handed.pk).update(enqueued_at=timezone.now())  # as the sweeper does
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            list(Notice.objects.select_for_update().filter(pk__in=[handed.pk, fresh.pk]))
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        outcomes = services.deliver_many([handed.pk, fresh.pk])
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert outcomes == {handed.pk: "skipped", fresh.pk: "skipped"}
+    assert later == [([handed.pk], services.HELD_RETRY_S)]
+    assert answered_once == []
+    assert services.deliver_many(later[0][0]) == {handed.pk: "completed"}
+
+
 def test_audit_chains_of_a_batch_are_written_in_the_order_of_their_cases(cast, company, connectors):
     """A claim that takes notices of several cases along writes their audit entries chain by chain
     in the order of the cases' ids, whatever the order of the notices, so that two workers never
