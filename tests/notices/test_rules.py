@@ -566,24 +566,19 @@ def test_a_worker_takes_waiting_notices_of_other_requests_along(
     assert services.deliver_many([n.pk for n in third]) == {n.pk: "completed" for n in third}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_claim_takes_along_only_the_notices_nobody_holds(cast, case, company, connectors, answered_once, settings):
-    """Taking waiting notices along never waits: one that another transaction holds (a cancellation,
-    another worker's claim) is left to its own task, and the claim goes on with the rest."""
+@contextmanager
+def _notices_held(*notice_pks: int):
+    """Another transaction, in a thread of its own, holds the notices (FOR UPDATE) for the body;
+    then it lets them go unchanged."""
     import threading
 
     from django.db import connection, transaction
 
-    settings.NOTICE_CLAIM_BATCH = 24
-
-    own = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
-    (held_one,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
-    (free_one,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
     held, release = threading.Event(), threading.Event()
 
     def hold():
         with transaction.atomic():
-            Notice.objects.select_for_update().get(pk=held_one.pk)
+            list(Notice.objects.select_for_update().filter(pk__in=notice_pks))
             held.set()
             release.wait(timeout=30)
         connection.close()
@@ -592,10 +587,24 @@ def test_a_claim_takes_along_only_the_notices_nobody_holds(cast, case, company, 
     holder.start()
     try:
         assert held.wait(timeout=10)
-        outcomes = services.deliver_many([n.pk for n in own])
+        yield
     finally:
         release.set()
         holder.join(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_takes_along_only_the_notices_nobody_holds(cast, case, company, connectors, answered_once, settings):
+    """Taking waiting notices along never waits: one that another transaction holds (a cancellation,
+    another worker's claim) is left to its own task, and the claim goes on with the rest."""
+
+    settings.NOTICE_CLAIM_BATCH = 24
+
+    own = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
+    (held_one,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    (free_one,) = services.request_notices(cast.assigned, case, kind="query", platforms=["jd"], respondent=company.pk)
+    with _notices_held(held_one.pk):
+        outcomes = services.deliver_many([n.pk for n in own])
     assert outcomes == {**{n.pk: "completed" for n in own}, free_one.pk: "completed"}
     assert services.deliver_many([held_one.pk]) == {held_one.pk: "completed"}
     assert sorted(answered_once) == sorted(n.idempotency_key for n in (*own, held_one, free_one))
@@ -608,32 +617,14 @@ def test_a_claim_does_not_wait_for_its_own_notice_that_another_transaction_holds
     """A task's own notice that another transaction holds (another worker's claim that took it
     along, a cancellation) is skipped at once: the task goes on with the rest. The holder decides;
     if it lets the notice go unchanged, the notice is still queued, for its next task or the sweeper."""
-    import threading
-
-    from django.db import connection, transaction
 
     settings.NOTICE_CLAIM_BATCH = 0  # only the task's own notices
     own = services.request_notices(cast.assigned, case, kind="query", platforms="all", respondent=company.pk)
     held_one, free_one = own
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            Notice.objects.select_for_update().get(pk=held_one.pk)
-            held.set()
-            release.wait(timeout=30)
-        connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with _notices_held(held_one.pk):
         started = time.monotonic()
         outcomes = services.deliver_many([n.pk for n in own])
         waited = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join(timeout=10)
     assert outcomes == {held_one.pk: "skipped", free_one.pk: "completed"}
     assert waited < 20  # the holder keeps its lock for 30 s: the claim did not wait for it
     assert Notice.objects.get(pk=held_one.pk).state == NoticeState.QUEUED
@@ -650,9 +641,6 @@ def test_a_handed_over_notice_found_held_gets_a_task_of_its_own_shortly(
     skipped like any other, but the sweeper would hand it over again only after the sending timeout:
     the claim gives it a task of its own, in HELD_RETRY_S, after its commit. A fresh notice found
     held gets none: the sweeper sends it 5 s after queuing."""
-    import threading
-
-    from django.db import connection, transaction
 
     from platforms import tasks
 
@@ -663,24 +651,8 @@ def test_a_handed_over_notice_found_held_gets_a_task_of_its_own_shortly(
         tasks.deliver_notices, "apply_async", lambda args, countdown: later.append((args[0], countdown))
     )
     Notice.objects.filter(pk=handed.pk).update(enqueued_at=timezone.now())  # as the sweeper does
-    held = threading.Event()
-    release = threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            list(Notice.objects.select_for_update().filter(pk__in=[handed.pk, fresh.pk]))
-            held.set()
-            release.wait(timeout=30)
-        connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(timeout=10)
+    with _notices_held(handed.pk, fresh.pk):
         outcomes = services.deliver_many([handed.pk, fresh.pk])
-    finally:
-        release.set()
-        holder.join(timeout=10)
     assert outcomes == {handed.pk: "skipped", fresh.pk: "skipped"}
     assert later == [([handed.pk], services.HELD_RETRY_S)]
     assert answered_once == []
