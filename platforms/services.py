@@ -729,8 +729,7 @@ def _claim(notice_ids: list[int]) -> list[Notice]:
         room = settings.NOTICE_CLAIM_BATCH - len(ids)
         if room > 0 and skip_locked:
             cursor.execute(
-                f"UPDATE {table} SET state = %s, sent_at = %s, attempts = attempts + 1 WHERE id IN"
-                f" (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"
+                f"{claim} WHERE id IN (SELECT id FROM {table} WHERE state = %s AND next_attempt_at IS NULL"
                 " ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id",
                 [NoticeState.SENDING, when, NoticeState.QUEUED, room],
             )
